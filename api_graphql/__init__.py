@@ -1,0 +1,5 @@
+"""Derive a typed, permission-checked GraphQL API from unchanged Django models."""
+
+from api_graphql.registry import ModelConfig, register, site
+
+__all__ = ["ModelConfig", "register", "site"]

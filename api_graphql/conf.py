@@ -1,0 +1,91 @@
+"""The settings of api_graphql, read in one place: ``settings.API_GRAPHQL``.
+
+Every key has a documented default; see docs/OPERATIONS.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+#: Models never exposed unless listed in INCLUDE: credentials, sessions, permission
+#: internals and the admin's own log.
+DEFAULT_DENY = (
+    "auth.*",
+    "contenttypes.*",
+    "sessions.*",
+    "admin.*",
+    "realtime.*",
+)
+
+#: Field names that never leave the server, whatever the configuration says.
+SECRET_FIELD_PATTERNS = ("password", "secret", "token", "session_data", "session_key", "api_key")
+
+
+@dataclass(frozen=True)
+class GraphQLSettings:
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    hidden_fields: tuple[str, ...] = ()
+    default_page_size: int = 100
+    max_page_size: int = 1000
+    max_depth: int = 12
+    max_aliases: int = 50
+    max_complexity: int = 100_000
+    max_query_length: int = 100_000
+    introspection: str = "staff"  # "always", "staff" (staff + DEBUG), "never"
+    graphiql: bool = True
+    anonymous_read: tuple[str, ...] = ()
+    token_max_age: int = 3600
+    login_attempts: int = 5
+    login_window: int = 300
+    ws_allowed_origins: tuple[str, ...] = ()
+    ws_allow_no_origin: bool = True
+    ws_max_message_size: int = 256 * 1024
+    ws_max_subscriptions: int = 100
+    ws_ping_interval: float = 15.0
+    ws_pong_timeout: float = 30.0
+    ws_init_timeout: float = 10.0
+    ws_send_buffer: int = 1000
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_KEYS = {
+    "INCLUDE": "include",
+    "EXCLUDE": "exclude",
+    "HIDDEN_FIELDS": "hidden_fields",
+    "DEFAULT_PAGE_SIZE": "default_page_size",
+    "MAX_PAGE_SIZE": "max_page_size",
+    "MAX_DEPTH": "max_depth",
+    "MAX_ALIASES": "max_aliases",
+    "MAX_COMPLEXITY": "max_complexity",
+    "MAX_QUERY_LENGTH": "max_query_length",
+    "INTROSPECTION": "introspection",
+    "GRAPHIQL": "graphiql",
+    "ANONYMOUS_READ": "anonymous_read",
+    "TOKEN_MAX_AGE": "token_max_age",
+    "LOGIN_ATTEMPTS": "login_attempts",
+    "LOGIN_WINDOW": "login_window",
+    "WS_ALLOWED_ORIGINS": "ws_allowed_origins",
+    "WS_ALLOW_NO_ORIGIN": "ws_allow_no_origin",
+    "WS_MAX_MESSAGE_SIZE": "ws_max_message_size",
+    "WS_MAX_SUBSCRIPTIONS": "ws_max_subscriptions",
+    "WS_PING_INTERVAL": "ws_ping_interval",
+    "WS_PONG_TIMEOUT": "ws_pong_timeout",
+    "WS_INIT_TIMEOUT": "ws_init_timeout",
+    "WS_SEND_BUFFER": "ws_send_buffer",
+}
+
+
+def graphql_settings() -> GraphQLSettings:
+    """The current settings (read each call, so override_settings works in tests)."""
+    raw: dict[str, Any] = dict(getattr(settings, "API_GRAPHQL", {}) or {})
+    values: dict[str, Any] = {}
+    for key, attr in _KEYS.items():
+        if key in raw:
+            value = raw.pop(key)
+            values[attr] = tuple(value) if isinstance(value, list | tuple) else value
+    values["extra"] = raw
+    return GraphQLSettings(**values)

@@ -1,0 +1,199 @@
+"""Django-style filters: one input type per model, compiled to a ``Q``.
+
+``{title: {icontains: "django"}, author: {username: {exact: "ada"}}, OR: [...]}``
+means ``Q(title__icontains="django") & Q(author__username__exact="ada") & (...)``.
+The fields of one object, ``AND`` and ``NOT`` combine with AND; ``OR`` lists
+alternatives. Filtering through a relation needs read permission on its target,
+and only the target rows the user may read can match.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from api_graphql import field_types, type_factory
+from api_graphql.errors import GraphQLUserError, PermissionDenied
+from api_graphql.field_types import ScalarKind
+from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
+from api_graphql.permissions import Scope, reroot
+
+LIST_LOOKUPS = {"in", "range"}
+TEXT_LOOKUPS = set(field_types.TEXT)
+MAX_IN_LIST = 1000
+
+
+def scalar_filter_name(kind: ScalarKind) -> str:
+    return f"{kind.name}Filter"
+
+
+def enum_filter_name(enum_type_name: str) -> str:
+    return f"{enum_type_name}Filter"
+
+
+def build_scalar_filters(scalar_annotations: dict[str, Any]) -> None:
+    """The shared per-scalar filter inputs: ``StringFilter``, ``IntFilter`` ..."""
+    built: set[str] = set()
+    kinds = [*field_types.BY_NAME.values()]
+    for kind in kinds:
+        name = scalar_filter_name(kind)
+        if name in built:
+            continue
+        built.add(name)
+        annotation = scalar_annotations[kind.name]
+        fields: dict[str, Any] = {}
+        for lookup in kind.lookups:
+            if lookup == "isnull":
+                fields[lookup] = bool | None
+            elif lookup in LIST_LOOKUPS:
+                fields[lookup] = list[annotation] | None
+            elif lookup == "has_key":
+                fields[lookup] = str | None
+            else:
+                fields[lookup] = annotation | None
+        for transform, target in kind.transforms:
+            fields[transform] = type_factory.ref(f"{target}Filter") | None
+        type_factory.input_type(name, fields, f"Lookups on a {kind.name} column.")
+
+
+def build_enum_filter(enum_type_name: str, enum_annotation: Any) -> None:
+    type_factory.input_type(
+        enum_filter_name(enum_type_name),
+        {
+            "exact": enum_annotation | None,
+            "in": list[enum_annotation] | None,
+            "isnull": bool | None,
+        },
+    )
+
+
+def build_model_filter(spec: ModelSpec, graph: ModelGraph) -> None:
+    fields: dict[str, Any] = {}
+    for field in spec.fields.values():
+        if field.enum is not None:
+            fields[field.name] = type_factory.ref(enum_filter_name(field.enum.type_name)) | None
+        elif field.is_file:
+            fields[field.name] = type_factory.ref(scalar_filter_name(field_types.STRING)) | None
+        else:
+            fields[field.name] = type_factory.ref(scalar_filter_name(field.kind)) | None
+    for relation in spec.relations.values():
+        if relation.kind == "generic":
+            continue
+        target = graph.specs[relation.target]
+        fields[relation.name] = type_factory.ref(target.filter_name) | None
+    own = type_factory.ref(spec.filter_name)
+    fields["AND"] = list[own] | None
+    fields["OR"] = list[own] | None
+    fields["NOT"] = own | None
+    type_factory.input_type(
+        spec.filter_name, fields, f"Conditions on {spec.type_name}, with Django lookup names."
+    )
+
+
+@dataclass
+class CompiledFilter:
+    q: Q
+    #: True when the condition crosses a to-many relation (rows could repeat).
+    crosses_many: bool
+
+
+class FilterCompiler:
+    """Turns a filter input (a dict of GraphQL names) into a Q for one model."""
+
+    def __init__(self, graph: ModelGraph, scope: Scope) -> None:
+        self.graph = graph
+        self.scope = scope
+        self.crosses_many = False
+
+    def compile(self, spec: ModelSpec, value: dict[str, Any] | None) -> CompiledFilter:
+        self.crosses_many = False
+        q = self._object(spec, value or {}, "", depth=0)
+        return CompiledFilter(q, self.crosses_many)
+
+    def _object(self, spec: ModelSpec, value: dict[str, Any], prefix: str, depth: int) -> Q:
+        if depth > 8:
+            raise GraphQLUserError("Filters nest too deeply (more than 8 levels).")
+        parts: list[Q] = []
+        for key, item in value.items():
+            if item is None:
+                continue
+            if key == "AND":
+                parts.extend(self._object(spec, sub, prefix, depth + 1) for sub in item)
+            elif key == "OR":
+                if item:
+                    alternatives = [self._object(spec, sub, prefix, depth + 1) for sub in item]
+                    parts.append(functools.reduce(operator.or_, alternatives))
+            elif key == "NOT":
+                parts.append(~self._object(spec, item, prefix, depth + 1))
+            elif key in spec.fields:
+                field = spec.fields[key]
+                parts.append(self._lookups(spec, field, field.kind, item, prefix + key))
+            elif key in spec.relations:
+                parts.append(self._relation(spec.relations[key], item, prefix, depth))
+            else:
+                raise GraphQLUserError(f"{spec.filter_name} has no field '{key}'.")
+        return functools.reduce(operator.and_, parts, Q())
+
+    def _relation(self, relation: RelationSpec, value: dict[str, Any], prefix: str,
+                  depth: int) -> Q:
+        target = self.graph.specs[relation.target]
+        rule = self.scope.read_rule(target)
+        if rule is False:
+            raise PermissionDenied(
+                f"You do not have permission to filter on {relation.name} ({target.type_name})."
+            )
+        if relation.many:
+            self.crosses_many = True
+        path = prefix + relation.query_name
+        q = self._object(target, value, path + "__", depth + 1)
+        if rule is not True:
+            q &= reroot(rule, path)
+        return q
+
+    def _lookups(self, spec: ModelSpec, field: FieldSpec, kind: ScalarKind,
+                 value: dict[str, Any], path: str) -> Q:
+        parts: list[Q] = []
+        transforms = dict(kind.transforms)
+        for lookup, operand in value.items():
+            if operand is None:
+                continue
+            if lookup in transforms:
+                target_kind = field_types.BY_NAME[transforms[lookup]]
+                parts.append(
+                    self._lookups(spec, field, target_kind, operand, f"{path}__{lookup}")
+                )
+                continue
+            converted = self._operand(field, kind, lookup, operand, path)
+            parts.append(Q((f"{path}__{lookup}", converted)))
+        return functools.reduce(operator.and_, parts, Q())
+
+    def _operand(self, field: FieldSpec, kind: ScalarKind, lookup: str, operand: Any,
+                 path: str) -> Any:
+        if lookup == "isnull":
+            return bool(operand)
+        if lookup in LIST_LOOKUPS:
+            if lookup == "range" and len(operand) != 2:
+                raise GraphQLUserError(f"'{path}' range needs exactly two values.")
+            if len(operand) > MAX_IN_LIST:
+                raise GraphQLUserError(f"'{path}' {lookup} takes at most {MAX_IN_LIST} values.")
+            return [self._value(field, kind, item, path) for item in operand]
+        if lookup in TEXT_LOOKUPS or lookup == "has_key":
+            return str(operand)
+        return self._value(field, kind, operand, path)
+
+    def _value(self, field: FieldSpec, kind: ScalarKind, value: Any, path: str) -> Any:
+        if field.enum is not None and kind is field.kind:
+            name = getattr(value, "value", value)
+            return field.enum.value_by_name.get(name, name)
+        if kind is not field.kind or field.is_file:
+            return value  # a transform (year, date...) or a file name: already typed
+        try:
+            return field.django_field.to_python(value)
+        except (ValidationError, ValueError, TypeError) as error:
+            message = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            raise GraphQLUserError(f"Invalid value for '{path}': {message}") from None

@@ -1,0 +1,141 @@
+"""Which models are exposed, and how: a registry in the spirit of ``admin.site``.
+
+Every model of every installed app is exposed with a default :class:`ModelConfig`
+unless it matches the deny list (``conf.DEFAULT_DENY``) or ``API_GRAPHQL["EXCLUDE"]``.
+A project configures a model without touching it, in settings or in an app's
+``graphql.py`` module, which is autodiscovered like ``admin.py``::
+
+    # blog/graphql.py
+    import api_graphql
+    from django.db.models import Q
+
+    @api_graphql.register(Article)
+    class ArticleConfig(api_graphql.ModelConfig):
+        exclude = ["internal_notes"]
+
+        def read_filter(self, user):
+            if self.has_model_permission(user, "view"):
+                return True
+            return Q(published=True)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, TypeVar
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Q
+from django.utils.module_loading import autodiscover_modules
+
+from api_graphql.conf import DEFAULT_DENY, graphql_settings
+
+Action = Literal["view", "add", "change", "delete"]
+#: What a rule answers: every row (True), no row (False) or the rows matching a Q.
+RowRule = bool | Q
+ModelT = TypeVar("ModelT", bound=type["ModelConfig"])
+
+
+class ModelConfig:
+    """How one model is exposed. Subclass it and register it; every default is safe."""
+
+    #: Only these fields (None: all fields).
+    fields: Iterable[str] | None = None
+    #: Fields never exposed (secrets are hidden whatever this says).
+    exclude: Iterable[str] = ()
+    #: Mutations offered: any of "create", "update", "delete"; False or () for none.
+    mutations: bool | Iterable[str] = True
+    #: Whether ``<model>_changes`` is offered.
+    subscriptions: bool = True
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+
+    # -- permissions -------------------------------------------------------------
+    def has_model_permission(self, user: Any, action: Action) -> bool:
+        """Django's own answer, as the admin asks it."""
+        if user is None or not getattr(user, "is_active", False):
+            return False
+        opts = self.model._meta
+        return bool(user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"))
+
+    def read_filter(self, user: Any) -> RowRule:
+        """The rows ``user`` may read: True (all), False (none) or a Q.
+
+        The default is Django's ``view`` permission (``change`` implies it, as in the
+        admin), plus ``API_GRAPHQL["ANONYMOUS_READ"]`` for public models.
+        """
+        if self.has_model_permission(user, "view") or self.has_model_permission(user, "change"):
+            return True
+        label = self.model._meta.label_lower
+        return any(fnmatch.fnmatch(label, p.lower()) for p in graphql_settings().anonymous_read)
+
+    def write_filter(self, user: Any, action: Action) -> RowRule:
+        """The rows ``user`` may create, change or delete: the model permission by default."""
+        return self.has_model_permission(user, action)
+
+    def mutation_enabled(self, action: str) -> bool:
+        if isinstance(self.mutations, bool):
+            return self.mutations
+        return action in set(self.mutations)
+
+
+class ExposureRegistry:
+    """The configurations of the exposed models, filled by ``register`` and defaults."""
+
+    def __init__(self) -> None:
+        self._configs: dict[type[models.Model], ModelConfig] = {}
+        self._excluded: set[type[models.Model]] = set()
+
+    def register(
+        self, model: type[models.Model], config_class: type[ModelConfig] | None = None
+    ) -> None:
+        self._excluded.discard(model)
+        self._configs[model] = (config_class or ModelConfig)(model)
+
+    def unregister(self, model: type[models.Model]) -> None:
+        """Hide a model even if the defaults would expose it."""
+        self._configs.pop(model, None)
+        self._excluded.add(model)
+
+    def config(self, model: type[models.Model]) -> ModelConfig:
+        return self._configs.get(model) or ModelConfig(model)
+
+    def exposed_models(self) -> list[type[models.Model]]:
+        """Every exposed model, in app and model order (stable across runs)."""
+        conf = graphql_settings()
+        result = []
+        for model in apps.get_models():
+            label = model._meta.label_lower
+            if model in self._excluded or _matches(label, conf.exclude):
+                continue
+            explicit = model in self._configs or _matches(label, conf.include)
+            if not explicit and _matches(label, DEFAULT_DENY):
+                continue
+            if model._meta.pk is None or getattr(model._meta, "is_composite_pk", False):
+                continue
+            result.append(model)
+        return result
+
+
+def _matches(label: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatch(label, pattern.lower()) for pattern in patterns)
+
+
+site = ExposureRegistry()
+
+
+def register(model: type[models.Model]) -> Callable[[ModelT], ModelT]:
+    """Class decorator: ``@register(Article) class ArticleConfig(ModelConfig): ...``."""
+
+    def decorator(config_class: ModelT) -> ModelT:
+        site.register(model, config_class)
+        return config_class
+
+    return decorator
+
+
+def autodiscover() -> None:
+    autodiscover_modules("graphql")

@@ -1,0 +1,74 @@
+"""Root fields: one definition serves both execution paths.
+
+A :class:`RootField` names its GraphQL signature and a handler that takes the
+request context and the field's selection and returns the response value. The
+fast path calls handlers directly; the Strawberry schema gets a resolver built
+from the same definition, so the two paths cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import strawberry
+from graphql import GraphQLError
+
+from api_graphql.errors import GraphQLUserError
+from api_graphql.type_factory import with_arguments
+from api_graphql.selection import FieldSelection, SelectionBuilder
+
+if TYPE_CHECKING:
+    from api_graphql.context import RequestContext
+
+Operation = Literal["query", "mutation", "subscription"]
+Handler = Callable[["RequestContext", FieldSelection], Any]
+
+
+@dataclass
+class RootField:
+    name: str
+    operation: Operation
+    annotation: Any
+    handler: Handler
+    #: name -> (annotation, default); ``REQUIRED`` for arguments without default.
+    arguments: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    description: str | None = None
+
+    def strawberry_field(self) -> Any:
+        return strawberry.field(
+            resolver=_resolver(self), graphql_type=self.annotation, name=self.name,
+            description=self.description,
+        )
+
+
+def selection_from_info(info: strawberry.Info) -> FieldSelection:
+    """The selection of the field being resolved, built from graphql-core's info."""
+    raw = info._raw_info
+    builder = SelectionBuilder(raw.schema, {k: v for k, v in raw.fragments.items()},
+                               raw.variable_values)
+    key = raw.path.key
+    parent = raw.parent_type
+    fields = builder.fields(parent, [_wrap(raw.field_nodes)])
+    return fields[key]
+
+
+def _wrap(nodes: Any) -> Any:
+    from graphql import SelectionSetNode
+
+    return SelectionSetNode(selections=tuple(nodes))
+
+
+def _resolver(root_field: RootField) -> Callable[..., Any]:
+    def resolve(root: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        try:
+            return root_field.handler(info.context, selection_from_info(info))
+        except GraphQLUserError as error:
+            raise GraphQLError(
+                error.message, extensions={"code": error.code, **error.extensions}
+            ) from None
+
+    resolver = with_arguments(resolve, root_field.arguments)
+    resolver.__name__ = root_field.name
+    return resolver

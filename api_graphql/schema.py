@@ -1,0 +1,135 @@
+"""Assemble the Strawberry schema from the model graph, once per process.
+
+Order of construction: shared scalars and enums, then per model its filter,
+ordering, object and connection types, then the root fields of every module that
+contributes them (queries here, mutations and auth, plus contributors registered
+from outside such as ``realtime``'s subscriptions).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from graphql import GraphQLSchema
+from strawberry.schema.config import StrawberryConfig
+
+from api_graphql import filters, ordering, scalars, type_factory, types
+from api_graphql.field_types import BY_NAME
+from api_graphql.model_graph import ModelGraph
+from api_graphql.queries import model_query_fields
+from api_graphql.registry import ExposureRegistry, site
+from api_graphql.root_fields import Operation, RootField
+
+#: Something outside this app that adds root fields (and the types they need).
+Contributor = Callable[[ModelGraph], list[RootField]]
+_contributors: list[Contributor] = []
+
+
+def add_contributor(contributor: Contributor) -> None:
+    """Plug root fields into every schema built from now on (idempotent)."""
+    if contributor not in _contributors:
+        _contributors.append(contributor)
+    reset_schema()
+
+
+@dataclass
+class BuiltSchema:
+    graph: ModelGraph
+    strawberry_schema: strawberry.Schema
+    root_fields: dict[Operation, dict[str, RootField]]
+    build_seconds: float
+    caches: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def graphql_schema(self) -> GraphQLSchema:
+        return self.strawberry_schema._schema
+
+    def sdl(self) -> str:
+        return self.strawberry_schema.as_str() + "\n"
+
+
+def _scalar_annotations() -> dict[str, Any]:
+    return {name: (strawberry.ID if name == "ID" else kind.annotation)
+            for name, kind in BY_NAME.items()}
+
+
+def _root_type(name: str, fields: list[RootField]) -> type | None:
+    if not fields:
+        return None
+    return type_factory.object_type(name, {f.name: f.strawberry_field() for f in fields})
+
+
+def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
+    from api_graphql.auth import auth_fields
+    from api_graphql.mutations import (
+        build_mutation_inputs,
+        build_shared_inputs,
+        model_mutation_fields,
+    )
+
+    started = time.perf_counter()
+    type_factory.reset()
+    graph = ModelGraph(registry)
+    filters.build_scalar_filters(_scalar_annotations())
+    ordering.build_ordering_enum()
+    types.build_shared_types()
+    build_shared_inputs()
+    for spec in graph:
+        for field_spec in spec.fields.values():
+            if field_spec.enum is not None:
+                enum = field_spec.enum
+                annotation = type_factory.enum_type(enum.type_name, list(enum.value_by_name))
+                filters.build_enum_filter(enum.type_name, annotation)
+    for spec in graph:
+        filters.build_model_filter(spec, graph)
+        ordering.build_model_order(spec, graph)
+        types.build_model_type(spec, graph)
+        types.build_connection_types(spec)
+        build_mutation_inputs(spec, graph)
+    types.build_generic_unions(graph)
+
+    root: list[RootField] = [*auth_fields(graph)]
+    for spec in graph:
+        root.extend(model_query_fields(spec))
+        root.extend(model_mutation_fields(spec, graph))
+    for contributor in _contributors:
+        root.extend(contributor(graph))
+
+    by_operation: dict[Operation, dict[str, RootField]] = {
+        "query": {}, "mutation": {}, "subscription": {}
+    }
+    for root_field in root:
+        by_operation[root_field.operation][root_field.name] = root_field
+    schema = strawberry.Schema(
+        query=_root_type("Query", list(by_operation["query"].values())),  # type: ignore[arg-type]
+        mutation=_root_type("Mutation", list(by_operation["mutation"].values())),
+        subscription=_root_type("Subscription", list(by_operation["subscription"].values())),
+        config=StrawberryConfig(auto_camel_case=False, scalar_map=scalars.SCALAR_MAP),
+    )
+    return BuiltSchema(graph, schema, by_operation, time.perf_counter() - started)
+
+
+_lock = threading.Lock()
+_built: BuiltSchema | None = None
+
+
+def get_schema() -> BuiltSchema:
+    """The schema of this process, built on first use."""
+    global _built
+    if _built is None:
+        with _lock:
+            if _built is None:
+                _built = build_schema()
+    return _built
+
+
+def reset_schema() -> None:
+    """Forget the schema (tests that change the registry or settings call this)."""
+    global _built
+    with _lock:
+        _built = None

@@ -1,0 +1,126 @@
+"""GraphQL over HTTP, as a plain Django view.
+
+Being a view means every request passes through the project's own middleware
+(sessions, authentication, CSRF, anything custom) exactly as the origin promised.
+Queries may use GET or POST; mutations need POST and, unless authenticated by a
+bearer token, Django's CSRF token. Status codes follow the GraphQL-over-HTTP
+spec: with ``application/graphql-response+json`` a request that cannot run gets
+400; with ``application/json`` every well-formed request gets 200.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from api_graphql import tokens
+from api_graphql.conf import graphql_settings
+from api_graphql.context import RequestContext
+from api_graphql.execution import RequestError, executor_for
+from api_graphql.schema import get_schema
+
+logger = logging.getLogger(__name__)
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def _response(body: dict[str, Any], status: int, content_type: str) -> HttpResponse:
+    return HttpResponse(orjson.dumps(body), status=status, content_type=content_type)
+
+
+def _errors(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _accepts(request: HttpRequest) -> str:
+    accept = request.headers.get("Accept", "")
+    if GRAPHQL_RESPONSE in accept and (JSON not in accept
+                                       or accept.index(GRAPHQL_RESPONSE) < accept.index(JSON)):
+        return GRAPHQL_RESPONSE
+    return JSON
+
+
+def _csrf_rejected(request: HttpRequest) -> bool:
+    middleware = CsrfViewMiddleware(lambda r: HttpResponse())
+    return middleware.process_view(request, None, (), {}) is not None
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class GraphQLView(View):
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if "query" not in request.GET and "text/html" in request.headers.get("Accept", ""):
+            if not graphql_settings().graphiql:
+                return HttpResponse(status=404)
+            return render(request, "api_graphql/graphiql.html", {"endpoint": request.path})
+        variables = request.GET.get("variables")
+        try:
+            parsed_variables = orjson.loads(variables) if variables else None
+        except orjson.JSONDecodeError:
+            return _response(_errors("variables is not valid JSON.", "BAD_REQUEST"), 400, JSON)
+        return self._run(request, {
+            "query": request.GET.get("query"),
+            "variables": parsed_variables,
+            "operationName": request.GET.get("operationName") or None,
+        })
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        content_type = request.content_type or ""
+        if content_type == "application/graphql":
+            payload: Any = {"query": request.body.decode("utf-8", "replace")}
+        elif content_type in (JSON, "") or content_type.endswith("+json"):
+            try:
+                payload = orjson.loads(request.body)
+            except orjson.JSONDecodeError:
+                return _response(_errors("The body is not valid JSON.", "BAD_REQUEST"), 400, JSON)
+        else:
+            return _response(
+                _errors(f"Unsupported content type {content_type!r}; send application/json.",
+                        "BAD_REQUEST"), 415, JSON)
+        if not isinstance(payload, dict):
+            return _response(_errors("The body must be a JSON object.", "BAD_REQUEST"), 400, JSON)
+        return self._run(request, payload)
+
+    def _run(self, request: HttpRequest, payload: dict[str, Any]) -> HttpResponse:
+        media = _accepts(request)
+        user = getattr(request, "user", AnonymousUser())
+        bearer = tokens.strip_scheme(request.headers.get("Authorization"))
+        if bearer is not None:
+            try:
+                user = tokens.authenticate(bearer).user
+            except tokens.InvalidToken as error:
+                return _response(_errors(f"Unauthorized: {error}.", "UNAUTHENTICATED"), 401, media)
+        query = payload.get("query")
+        operation_name = payload.get("operationName")
+        if operation_name is not None and not isinstance(operation_name, str):
+            return _response(_errors("operationName must be a string.", "BAD_REQUEST"), 400, media)
+        built = get_schema()
+        executor = executor_for(built)
+        context = RequestContext(built, user, request, "http")
+        try:
+            prepared = executor.prepare(query, operation_name)  # type: ignore[arg-type]
+            if prepared.kind == "mutation":
+                if request.method != "POST":
+                    return _response(_errors("Mutations need POST.", "BAD_REQUEST"), 405, media)
+                if bearer is None and _csrf_rejected(request):
+                    return _response(_errors(
+                        "CSRF verification failed: send the csrftoken cookie and the "
+                        "X-CSRFToken header, or authenticate with a bearer token.",
+                        "CSRF_FAILED"), 403, media)
+            if prepared.kind == "subscription":
+                raise RequestError([{"message": "Subscriptions need the WebSocket endpoint."}])
+            result = executor.execute_prepared(context, prepared, payload.get("variables"))
+        except RequestError as error:
+            status = error.status if media == GRAPHQL_RESPONSE else 200
+            return _response({"errors": error.errors}, status, media)
+        return _response(result, 200, media)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MyprojectConfig(AppConfig):
+    name = "myproject"
+    verbose_name = "Demo content platform"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OtherappConfig(AppConfig):
+    name = "tests.otherapp"
+    label = "otherapp"

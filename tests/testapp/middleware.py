@@ -1,0 +1,16 @@
+"""A project's own middleware: the tests check it runs for GraphQL requests."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+
+class RequestTagMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.tagged_by_middleware = True  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response["X-Request-Tag"] = "seen"
+        return response
