@@ -1,0 +1,198 @@
+"""The client manifest: the Django facts a generated client needs and the SDL loses.
+
+The SDL says ``title: StringFilter``; it does not say that ``title`` is a
+``CharField``, that ``article_set`` is the reverse accessor of ``Article.author``,
+or which field of the target filter leads back (what a relation manager such as
+``user.article_set.all()`` filters on). Everything here is read from the same
+:class:`ModelGraph` the schema is built from, and every name is checked against
+the built schema, so the manifest can only name fields that exist.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.db.models.fields.related import ForeignObjectRel
+from graphql import GraphQLSchema
+from graphql.utilities import introspection_from_schema
+
+from api_graphql import field_types, filters
+from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
+from api_graphql.mutations import create_input_name, payload_name, update_input_name
+from api_graphql.ordering import DIRECTIONS
+from api_graphql.schema import BuiltSchema
+
+MANIFEST_VERSION = 1
+#: Lookups whose operand is not the column's own scalar.
+OPERANDS = {"in": "list", "range": "list", "isnull": "Boolean", "has_key": "String",
+            **{lookup: "String" for lookup in field_types.TEXT}}
+AUTH_FIELDS = ("me", "csrf_token", "login", "logout", "token_auth", "refresh_token")
+#: Files are filtered through StringFilter (by stored name); see filters.build_model_filter.
+ENUM_LOOKUPS = ("exact", "in", "isnull")
+
+
+def _root_fields(schema: GraphQLSchema, operation: str) -> dict[str, Any]:
+    root = getattr(schema, f"{operation}_type")
+    return dict(root.fields) if root is not None else {}
+
+
+def _lookups(field: FieldSpec) -> tuple[list[str], dict[str, str]]:
+    """The lookups and transforms the field's filter input offers (as filters.py builds it)."""
+    if field.enum is not None:
+        return list(ENUM_LOOKUPS), {}
+    kind = field_types.STRING if field.is_file else field.kind
+    return list(kind.lookups), dict(kind.transforms)
+
+
+def _field(spec: ModelSpec, field: FieldSpec) -> dict[str, Any]:
+    django_field = field.django_field
+    lookups, transforms = _lookups(field)
+    if field.is_file:
+        graphql_type = "File"
+    elif field.enum is not None:
+        graphql_type = field.enum.type_name
+    elif django_field.primary_key:
+        graphql_type = "ID"
+    else:
+        graphql_type = field.kind.name
+    relation = next((r.name for r in spec.relations.values()
+                     if r.kind == "forward" and r.local_attname == field.attname), None)
+    return {
+        "django_field": type(django_field).__name__,
+        "internal_type": django_field.get_internal_type(),
+        "graphql_type": graphql_type,
+        "scalar": field.kind.name,
+        "nullable": field.nullable,
+        "primary_key": bool(django_field.primary_key),
+        "editable": field.editable,
+        "max_length": getattr(django_field, "max_length", None),
+        "relation": relation,
+        "enum": None if field.enum is None else {
+            "type": field.enum.type_name,
+            # GraphQL member name -> the value Django stores.
+            "values": {name: value for name, value in field.enum.value_by_name.items()},
+        },
+        "lookups": lookups,
+        "transforms": transforms,
+        "orderable": field.kind.name not in {"JSON", "Base64"},
+    }
+
+
+def _reverse_name(relation: RelationSpec, source: ModelSpec,
+                  target: ModelSpec | None) -> str | None:
+    """The relation on the target that leads back here (its filter key), if exposed."""
+    if target is None:
+        return None
+    django_field = relation.django_field
+    if isinstance(django_field, ForeignObjectRel):
+        name = django_field.field.name
+    elif relation.kind in ("forward", "m2m") and django_field is not None:
+        name = django_field.remote_field.get_accessor_name()
+    else:
+        return None
+    back = target.relations.get(name) if name else None
+    if back is None or back.target != source.label:
+        return None
+    return back.name
+
+
+def _relation(relation: RelationSpec, source: ModelSpec, graph: ModelGraph) -> dict[str, Any]:
+    target = graph.specs.get(relation.target)
+    return {
+        "kind": relation.kind,
+        "many": relation.many,
+        "target": target.label if target else None,
+        "target_type": target.type_name if target else None,
+        "django_field": type(relation.django_field).__name__,
+        "query_name": relation.query_name,
+        "attname": relation.local_attname,
+        "reverse": _reverse_name(relation, source, target),
+        "filterable": relation.kind != "generic",
+        "orderable": not relation.many and relation.kind != "generic",
+    }
+
+
+def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, Any]:
+    queries = _root_fields(built.graphql_schema, "query")
+    mutations = _root_fields(built.graphql_schema, "mutation")
+    subscriptions = _root_fields(built.graphql_schema, "subscription")
+    name = spec.root_name
+    model_mutations: dict[str, Any] = {}
+    for action, input_name in (("create", create_input_name(spec)),
+                               ("update", update_input_name(spec)), ("delete", None)):
+        field_name = f"{action}_{name}"
+        if field_name in mutations:
+            model_mutations[action] = {"field": field_name, "input": input_name}
+    change = subscriptions.get(f"{name}_changes")
+    return {
+        "label": spec.label,
+        "app_label": spec.model._meta.app_label,
+        "object_name": spec.model._meta.object_name,
+        "type_name": spec.type_name,
+        "pk": spec.pk.name,
+        "queries": {
+            role: field_name
+            for role, field_name in (("get", name), ("list", f"{name}_list"),
+                                     ("count", f"{name}_count"),
+                                     ("connection", f"{name}_connection"))
+            if field_name in queries
+        },
+        "filter_type": spec.filter_name,
+        "order_type": spec.order_name,
+        "payload_type": payload_name(spec) if model_mutations else None,
+        "mutations": model_mutations,
+        "subscription": None if change is None else {
+            "field": f"{name}_changes",
+            "type": str(change.type).rstrip("!"),
+        },
+        "fields": {f.name: _field(spec, f) for f in spec.fields.values()},
+        "relations": {r.name: _relation(r, spec, graph) for r in spec.relations.values()},
+    }
+
+
+def build_manifest(built: BuiltSchema) -> dict[str, Any]:
+    """The manifest as a JSON-ready dict, in the graph's (stable) model order."""
+    graph = built.graph
+    roots = {op: _root_fields(built.graphql_schema, op)
+             for op in ("query", "mutation", "subscription")}
+    change_op = built.graphql_schema.get_type("ChangeOp")
+    scalar_kinds = dict(field_types.BY_NAME)
+    return {
+        "version": MANIFEST_VERSION,
+        "scalars": {
+            name: {"lookups": list(kind.lookups), "transforms": dict(kind.transforms),
+                   "filter_type": filters.scalar_filter_name(kind)}
+            for name, kind in scalar_kinds.items()
+        },
+        "lookup_operands": OPERANDS,
+        "ordering": list(DIRECTIONS),
+        "auth": {name: name for name in AUTH_FIELDS
+                 if name in roots["query"] or name in roots["mutation"]},
+        "change_ops": list(getattr(change_op, "values", {}) or {}),
+        "models": {spec.label: _model(spec, graph, built) for spec in graph},
+    }
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def client_files(built: BuiltSchema) -> dict[str, str]:
+    """File name -> content of everything a client generator reads."""
+    return {
+        "schema.graphql": built.sdl(),
+        "schema.json": _dump(introspection_from_schema(built.graphql_schema)),
+        "models.json": _dump(build_manifest(built)),
+    }
+
+
+def write_client_files(built: BuiltSchema, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in client_files(built).items():
+        path = out / name
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written
