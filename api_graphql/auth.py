@@ -106,7 +106,7 @@ def _check_credentials(context: RequestContext, username: str, password: str) ->
 
 
 def _pick(selection: FieldSelection, values: dict[str, Any], type_name: str) -> dict[str, Any]:
-    result = {}
+    result: dict[str, Any] = {}
     for key, child in (selection.children or {}).items():
         if child.name == TYPENAME:
             result[key] = type_name

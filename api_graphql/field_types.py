@@ -128,7 +128,8 @@ def scalar_kind(field: models.Field) -> ScalarKind:
         kind = _BY_FIELD_CLASS.get(klass)
         if kind is not None:
             return kind
-    label = f"{field.model._meta.label}.{field.name} ({type(field).__module__}.{type(field).__name__})"
+    field_class = f"{type(field).__module__}.{type(field).__name__}"
+    label = f"{field.model._meta.label}.{field.name} ({field_class})"
     if label not in _warned:
         _warned.add(label)
         logger.warning("api_graphql: no GraphQL mapping for field %s; exposed as String", label)

@@ -51,7 +51,7 @@ def build_scalar_filters(scalar_annotations: dict[str, Any]) -> None:
             if lookup == "isnull":
                 fields[lookup] = bool | None
             elif lookup in LIST_LOOKUPS:
-                fields[lookup] = list[annotation] | None
+                fields[lookup] = type_factory.list_of(annotation) | None
             elif lookup == "has_key":
                 fields[lookup] = str | None
             else:
@@ -66,7 +66,7 @@ def build_enum_filter(enum_type_name: str, enum_annotation: Any) -> None:
         enum_filter_name(enum_type_name),
         {
             "exact": enum_annotation | None,
-            "in": list[enum_annotation] | None,
+            "in": type_factory.list_of(enum_annotation) | None,
             "isnull": bool | None,
         },
     )
@@ -87,8 +87,8 @@ def build_model_filter(spec: ModelSpec, graph: ModelGraph) -> None:
         target = graph.specs[relation.target]
         fields[relation.name] = type_factory.ref(target.filter_name) | None
     own = type_factory.ref(spec.filter_name)
-    fields["AND"] = list[own] | None
-    fields["OR"] = list[own] | None
+    fields["AND"] = type_factory.list_of(own) | None
+    fields["OR"] = type_factory.list_of(own) | None
     fields["NOT"] = own | None
     type_factory.input_type(
         spec.filter_name, fields, f"Conditions on {spec.type_name}, with Django lookup names."
@@ -195,5 +195,7 @@ class FilterCompiler:
         try:
             return field.django_field.to_python(value)
         except (ValidationError, ValueError, TypeError) as error:
-            message = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            message = (
+                "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            )
             raise GraphQLUserError(f"Invalid value for '{path}': {message}") from None

@@ -21,6 +21,7 @@ from api_graphql.conf import graphql_settings
 from api_graphql.errors import LimitExceeded
 from api_graphql.selection import FieldSelection
 
+
 def check_document(document: DocumentNode, operation: OperationDefinitionNode) -> None:
     conf = graphql_settings()
     fragments = {

@@ -7,6 +7,7 @@ manifest) is derived from these specs, so a fact about a model is computed once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -106,14 +107,11 @@ class ModelGraph:
         for spec in self.specs.values():
             spec.relations = _relations(spec, self.by_model)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[ModelSpec]:
         return iter(self.specs.values())
 
     def get(self, model: type[models.Model]) -> ModelSpec | None:
-        spec = self.by_model.get(model)
-        if spec is None and model._meta.proxy is False and model._meta.concrete_model is not model:
-            spec = self.by_model.get(model._meta.concrete_model)
-        return spec
+        return self.by_model.get(model)
 
     def spec_for(self, model: type[models.Model]) -> ModelSpec:
         spec = self.get(model)
@@ -143,10 +141,7 @@ def _enum(model: type[models.Model], type_name: str, field: models.Field) -> Enu
         return None
     name_by_value: dict[Any, str] = {}
     for value, label in choices:
-        if isinstance(value, str):
-            name = graphql_name(value)
-        else:
-            name = graphql_name(str(label)).upper()
+        name = graphql_name(value) if isinstance(value, str) else graphql_name(str(label)).upper()
         if name in name_by_value.values() or name.startswith("__"):
             name = f"{name}_{graphql_name(str(value))}"
         name_by_value[value] = name
@@ -201,8 +196,8 @@ def _relations(
         if not name or not _visible(model, name, config):
             continue
         if isinstance(django_field, GenericForeignKey):
-            ct = model._meta.get_field(django_field.ct_field)
-            fk = model._meta.get_field(django_field.fk_field)
+            ct: Any = model._meta.get_field(django_field.ct_field)
+            fk: Any = model._meta.get_field(django_field.fk_field)
             relations[name] = RelationSpec(
                 name=name, kind="generic", target="*", many=False, query_name=name,
                 ct_attname=ct.attname, fk_attname=fk.attname, django_field=django_field,
@@ -243,7 +238,7 @@ def _relations(
         if target is None:
             continue
         if django_field.many_to_many:
-            remote_field = django_field.remote_field
+            remote_field: Any = django_field.remote_field
             if remote_field.hidden:
                 logger.warning(
                     "api_graphql: %s.%s has a hidden reverse relation; not exposed",
@@ -252,7 +247,8 @@ def _relations(
                 continue
             relations[name] = RelationSpec(
                 name=name, kind="m2m", target=target.label, many=True, query_name=name,
-                remote_path=django_field.related_query_name(), django_field=django_field,
+                remote_path=django_field.related_query_name(),  # type: ignore[attr-defined]
+                django_field=django_field,
             )
         elif isinstance(django_field, ForeignObject) and django_field.concrete:
             relations[name] = RelationSpec(

@@ -107,7 +107,7 @@ def build_mutation_inputs(spec: ModelSpec, graph: ModelGraph) -> None:
             "ok": bool,
             "pk": strawberry.ID | None,
             "node": type_factory.ref(spec.type_name) | None,
-            "errors": list[type_factory.ref(FIELD_ERROR)],
+            "errors": type_factory.list_of(type_factory.ref(FIELD_ERROR)),
         },
     )
 
@@ -219,7 +219,9 @@ class ModelWriter:
         try:
             key = self.spec.pk.django_field.to_python(pk)
         except ValidationError:
-            raise GraphQLUserError(f"Invalid primary key for {self.spec.type_name}: {pk!r}") from None
+            raise GraphQLUserError(
+                f"Invalid primary key for {self.spec.type_name}: {pk!r}"
+            ) from None
         if isinstance(rule, Q):
             readable = readable.filter(rule)
         if not readable.filter(pk=key).exists():

@@ -66,8 +66,8 @@ def compile_ordering(
                 name = entry.lstrip("-?")
                 if name and name != "?":
                     result.append(_order_by(name, "DESC" if entry.startswith("-") else "ASC"))
-            elif hasattr(entry, "resolve_expression"):
-                result.append(entry if isinstance(entry, OrderBy) else entry.asc())
+            elif isinstance(entry, OrderBy):
+                result.append(entry)
     result.append(_order_by("pk", "ASC"))
     return result
 

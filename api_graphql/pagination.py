@@ -70,7 +70,7 @@ def _encodable(value: Any) -> Any:
     return value
 
 
-_DECODERS = {
+_DECODERS: dict[str, Any] = {
     "datetime": datetime.datetime.fromisoformat,
     "date": datetime.date.fromisoformat,
     "time": datetime.time.fromisoformat,
@@ -105,11 +105,12 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
 def after_condition(ordering: list[OrderBy], values: list[Any]) -> Q:
     """Rows strictly after ``values`` in ``ordering`` (nulls are the greatest)."""
     alternatives = []
+    paths = [order.expression.name for order in ordering]  # type: ignore[union-attr]
     for index, order in enumerate(ordering):
-        path = order.expression.name
+        path = paths[index]
         equal_before = [
-            Q((f"{o.expression.name}__isnull", True)) if v is None else Q((o.expression.name, v))
-            for o, v in zip(ordering[:index], values[:index], strict=True)
+            Q((f"{p}__isnull", True)) if v is None else Q((p, v))
+            for p, v in zip(paths[:index], values[:index], strict=True)
         ]
         value = values[index]
         if order.descending:

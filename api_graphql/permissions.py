@@ -23,7 +23,8 @@ def reroot(q: Q, prefix: str) -> Q:
     rerooted = Q()
     rerooted.connector = q.connector
     rerooted.negated = q.negated
-    for child in q.children:
+    children: list[Any] = list(q.children)
+    for child in children:
         if isinstance(child, Q):
             rerooted.children.append(reroot(child, prefix))
         else:

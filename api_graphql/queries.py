@@ -27,7 +27,7 @@ def model_query_fields(spec: ModelSpec) -> list[RootField]:
         return context.reader.get(spec, selection)
 
     def list_(context: RequestContext, selection: FieldSelection) -> Any:
-        return context.reader.list(spec, selection)
+        return context.reader.page(spec, selection)
 
     def count(context: RequestContext, selection: FieldSelection) -> Any:
         return context.reader.count(spec, selection)
@@ -41,7 +41,7 @@ def model_query_fields(spec: ModelSpec) -> list[RootField]:
     return [
         RootField(name, "query", node | None, get, {"pk": (strawberry.ID, REQUIRED)},
                   f"One {spec.type_name} by primary key, or null."),
-        RootField(f"{name}_list", "query", list[node], list_, list_arguments(spec),
+        RootField(f"{name}_list", "query", type_factory.list_of(node), list_, list_arguments(spec),
                   f"{spec.type_name} objects: filtered, ordered, one page."),
         RootField(f"{name}_count", "query", int, count, {"filters": filters},
                   f"How many {spec.type_name} objects match."),
@@ -50,7 +50,7 @@ def model_query_fields(spec: ModelSpec) -> list[RootField]:
             type_factory.ref(f"{spec.type_name}Connection"), connection,
             {
                 "filters": filters,
-                "ordering": (list[type_factory.ref(spec.order_name)] | None, UNSET),
+                "ordering": (type_factory.list_of(type_factory.ref(spec.order_name)) | None, UNSET),
                 "first": (int | None, UNSET),
                 "after": (str | None, UNSET),
             },

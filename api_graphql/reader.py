@@ -48,7 +48,8 @@ def wire_converter(field: FieldSpec) -> Callable[[Any], Any] | None:
 
 def crosses_many(model: Any, q: Q) -> bool:
     """Whether a condition follows a to-many relation (and could repeat rows)."""
-    for child in q.children:
+    children: list[Any] = list(q.children)
+    for child in children:
         if isinstance(child, Q):
             if crosses_many(model, child):
                 return True
@@ -84,7 +85,7 @@ class Reader:
         self.scope = scope
 
     # -- root fields -------------------------------------------------------------
-    def list(self, spec: ModelSpec, selection: FieldSelection) -> list[dict[str, Any]]:
+    def page(self, spec: ModelSpec, selection: FieldSelection) -> list[dict[str, Any]]:
         qs = self.filtered(spec, selection.args)
         offset, limit = page_bounds(selection.args)
         ordering = compile_ordering(self.graph, self.scope, spec, selection.args.get("ordering"))
@@ -177,8 +178,7 @@ class Reader:
         for key, child in children.items():
             name = child.name
             if name == TYPENAME:
-                type_name = spec.type_name
-                resolvers.append((key, lambda row, t=type_name: t))
+                resolvers.append((key, _constant(spec.type_name)))
             elif name in spec.fields:
                 field = spec.fields[name]
                 columns.add(field.attname)
@@ -210,7 +210,7 @@ class Reader:
     def _scalar(field: FieldSpec, child: FieldSelection) -> Callable[[dict[str, Any]], Any]:
         attname = field.attname
         if field.is_file:
-            storage = field.django_field.storage
+            storage = field.django_field.storage  # type: ignore[attr-defined]
             sub = child.children or {}
 
             def file_value(row: dict[str, Any]) -> dict[str, Any] | None:
@@ -330,6 +330,10 @@ class Reader:
             for r, n in self.nodes(target, readable.filter(pk__in=ids), children):
                 found[(ct_id, str(r[target.pk.attname]))] = n
         return lambda row: found.get((row[ct_col], str(row[fk_col])))
+
+
+def _constant(value: Any) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: value
 
 
 def children_named(children: Children, name: str) -> list[FieldSelection]:

@@ -8,7 +8,7 @@ from the same definition, so the two paths cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,8 +16,8 @@ import strawberry
 from graphql import GraphQLError
 
 from api_graphql.errors import GraphQLUserError
-from api_graphql.type_factory import with_arguments
 from api_graphql.selection import FieldSelection, SelectionBuilder
+from api_graphql.type_factory import with_arguments
 
 if TYPE_CHECKING:
     from api_graphql.context import RequestContext
@@ -35,8 +35,15 @@ class RootField:
     #: name -> (annotation, default); ``REQUIRED`` for arguments without default.
     arguments: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     description: str | None = None
+    #: The model a field is about, for transports that handle it themselves.
+    model_spec: Any = None
 
     def strawberry_field(self) -> Any:
+        if self.operation == "subscription":
+            return strawberry.subscription(
+                resolver=_stream_resolver(self), graphql_type=self.annotation, name=self.name,
+                description=self.description,
+            )
         return strawberry.field(
             resolver=_resolver(self), graphql_type=self.annotation, name=self.name,
             description=self.description,
@@ -48,7 +55,7 @@ def selection_from_info(info: strawberry.Info) -> FieldSelection:
     raw = info._raw_info
     builder = SelectionBuilder(raw.schema, {k: v for k, v in raw.fragments.items()},
                                raw.variable_values)
-    key = raw.path.key
+    key = str(raw.path.key)
     parent = raw.parent_type
     fields = builder.fields(parent, [_wrap(raw.field_nodes)])
     return fields[key]
@@ -70,5 +77,17 @@ def _resolver(root_field: RootField) -> Callable[..., Any]:
             ) from None
 
     resolver = with_arguments(resolve, root_field.arguments)
+    resolver.__name__ = root_field.name
+    return resolver
+
+
+def _stream_resolver(root_field: RootField) -> Callable[..., Any]:
+    """Subscriptions are served by the WebSocket transport, not by Strawberry."""
+
+    async def stream(root: Any, info: strawberry.Info, **kwargs: Any) -> AsyncIterator[Any]:
+        raise GraphQLError(f"{root_field.name} is served over the WebSocket endpoint.")
+        yield  # pragma: no cover - makes this an async generator
+
+    resolver = with_arguments(stream, root_field.arguments)
     resolver.__name__ = root_field.name
     return resolver

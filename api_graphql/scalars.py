@@ -63,7 +63,9 @@ def bytes_to_wire(value: bytes | memoryview) -> str:
 def _parse_datetime(value: Any) -> datetime.datetime:
     parsed = dateparse.parse_datetime(str(value)) if isinstance(value, str) else None
     if parsed is None:
-        raise ValueError(f"DateTime cannot represent {value!r}: use ISO 8601, e.g. 2024-01-31T12:00:00Z")
+        raise ValueError(
+            f"DateTime cannot represent {value!r}: use ISO 8601, e.g. 2024-01-31T12:00:00Z"
+        )
     return parsed
 
 

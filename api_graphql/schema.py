@@ -109,7 +109,8 @@ def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
         query=_root_type("Query", list(by_operation["query"].values())),  # type: ignore[arg-type]
         mutation=_root_type("Mutation", list(by_operation["mutation"].values())),
         subscription=_root_type("Subscription", list(by_operation["subscription"].values())),
-        config=StrawberryConfig(auto_camel_case=False, scalar_map=scalars.SCALAR_MAP),
+        config=StrawberryConfig(auto_camel_case=False,
+                                scalar_map=scalars.SCALAR_MAP),  # type: ignore[arg-type]
     )
     return BuiltSchema(graph, schema, by_operation, time.perf_counter() - started)
 

@@ -82,9 +82,9 @@ class SelectionBuilder:
             return selection
         named = get_named_type(field_def.type)
         if is_object_type(named):
-            selection.children = self.fields(named, sub_sets)  # type: ignore[arg-type]
+            selection.children = self.fields(named, sub_sets)
         elif is_abstract_type(named):
-            for possible in self.schema.get_possible_types(named):  # type: ignore[arg-type]
+            for possible in self.schema.get_possible_types(named):
                 selection.variants[possible.name] = self.fields(possible, sub_sets)
         return selection
 
@@ -128,7 +128,7 @@ class SelectionBuilder:
         if condition is object_type:
             return True
         if is_abstract_type(condition):
-            return self.schema.is_sub_type(condition, object_type)  # type: ignore[arg-type]
+            return self.schema.is_sub_type(condition, object_type)
         return False
 
 

@@ -41,6 +41,11 @@ def ref(type_name: str) -> Any:
     return Annotated[type_name, strawberry.lazy(MODULE_NAME)]
 
 
+def list_of(item: Any) -> Any:
+    """``list[item]`` for an item type only known at run time."""
+    return list[item]
+
+
 def python_name(name: str) -> str:
     return f"{name}_" if keyword.iskeyword(name) or not name.isidentifier() else name
 
@@ -143,9 +148,8 @@ def enum_type(name: str, members: list[str], description: str | None = None) -> 
 
 
 def union_type(name: str, members: tuple[type, ...]) -> Any:
-    union = Annotated[
-        members[0] if len(members) == 1 else _union_of(members), strawberry.union(name)
-    ]
+    member_union: Any = members[0] if len(members) == 1 else _union_of(members)
+    union: Any = Annotated[member_union, strawberry.union(name)]
     setattr(_module(), name, union)
     return union
 

@@ -33,7 +33,7 @@ def list_arguments(target: ModelSpec) -> dict[str, tuple[Any, Any]]:
     """The arguments every list of ``target`` takes, at the root or under a relation."""
     return {
         "filters": (type_factory.ref(target.filter_name) | None, UNSET),
-        "ordering": (list[type_factory.ref(target.order_name)] | None, UNSET),
+        "ordering": (type_factory.list_of(type_factory.ref(target.order_name)) | None, UNSET),
         "offset": (int | None, UNSET),
         "limit": (int | None, UNSET),
     }
@@ -52,7 +52,9 @@ def _relation_fields(relation: RelationSpec, graph: ModelGraph, taken: set[str])
         return {relation.name: type_factory.ref(target.type_name) | None}
     fields = {
         relation.name: type_factory.read_field(
-            relation.name, list[type_factory.ref(target.type_name)], list_arguments(target)
+            relation.name,
+            type_factory.list_of(type_factory.ref(target.type_name)),
+            list_arguments(target),
         )
     }
     count_name = relation.name + COUNT_SUFFIX
@@ -99,7 +101,7 @@ def build_connection_types(spec: ModelSpec) -> None:
     type_factory.object_type(
         f"{spec.type_name}Connection",
         {
-            "edges": list[edge],
+            "edges": type_factory.list_of(edge),
             "page_info": type_factory.ref(PAGE_INFO_TYPE),
             "total_count": int,
         },

@@ -1,7 +1,9 @@
 """The ASGI entry point: GraphQL over HTTP and WebSocket beside the unchanged admin.
 
 HTTP goes to Django (``/graphql`` is a Django view, so the project's middleware
-applies); WebSocket ``/graphql`` goes to the realtime consumer.
+applies, and static files are served for the admin and GraphiQL); WebSocket
+``/graphql`` goes to the realtime consumer. The schema is built at import, so the
+first request does not pay for it.
 """
 
 import os
@@ -11,6 +13,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myproject.settings")
 django_application = get_asgi_application()
 
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from api_graphql.schema import get_schema  # noqa: E402
 from realtime.routing import graphql_application  # noqa: E402
 
-application = graphql_application(django_application)
+get_schema()
+application = graphql_application(ASGIStaticFilesHandler(django_application))

@@ -1,0 +1,1 @@
+"""The benchmark suite: our server against same-run baselines (docs/PERFORMANCE.md)."""

@@ -1,0 +1,1 @@
+"""Harness helpers shared by the scenarios: processes, load tools, statistics."""

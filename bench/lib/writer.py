@@ -1,0 +1,92 @@
+"""The writer: produces change events, stamped with CLOCK_MONOTONIC.
+
+``--mode save`` is the real path: a separate Django process (like an admin, a
+shell or a worker) sets ``title = "bench <monotonic_ns>"`` on bench articles and
+calls ``save(update_fields=["title"])``; realtime captures the change, commits it
+and delivers it. ``--mode publish`` is the floor: the same event, PUBLISHed
+straight to Redis for the bare websockets server.
+
+Open loop: event i is sent at start + i/rate whatever happened before (rate 0:
+as fast as possible, ``--batch`` rows per transaction). Prints one JSON line.
+
+    python -m bench.lib.writer --mode save --pks 1,2,3 --events 50 --rate 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+
+
+def save_sender(pks: list[int], batch: int) -> Callable[[int], None]:
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from myproject.models import Article
+
+    articles = {a.pk: a for a in Article.objects.filter(pk__in=pks)}
+    rows = [articles[pk] for pk in pks]
+
+    def send(i: int) -> None:
+        with transaction.atomic():
+            for k in range(batch):
+                row = rows[(i * batch + k) % len(rows)]
+                row.title = f"bench {time.monotonic_ns()}"
+                row.save(update_fields=["title"])
+
+    return send
+
+
+def publish_sender(pks: list[int], batch: int) -> Callable[[int], None]:
+    import orjson
+    import redis
+
+    from bench.bare.ws_broadcast import CHANNEL
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+
+    def send(i: int) -> None:
+        for k in range(batch):
+            pk = pks[(i * batch + k) % len(pks)]
+            event = {"op": "UPDATED", "cursor": str(i * batch + k), "pk": str(pk),
+                     "node": {"id": str(pk), "title": f"bench {time.monotonic_ns()}"},
+                     "changed_fields": ["title"]}
+            client.publish(CHANNEL, orjson.dumps(event))
+
+    return send
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=["save", "publish"], required=True)
+    parser.add_argument("--pks", required=True, help="comma-separated article pks")
+    parser.add_argument("--events", type=int, required=True, help="sends (x batch events)")
+    parser.add_argument("--rate", type=float, default=0.0, help="sends per second; 0 = burst")
+    parser.add_argument("--batch", type=int, default=1, help="rows per transaction")
+    args = parser.parse_args()
+    pks = [int(p) for p in args.pks.split(",")]
+    make = save_sender if args.mode == "save" else publish_sender
+    send = make(pks, args.batch)
+    late: list[float] = []
+    started = time.monotonic()
+    for i in range(args.events):
+        if args.rate > 0:
+            due = started + i / args.rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            else:
+                late.append(-delay)
+        send(i)
+    seconds = time.monotonic() - started
+    print(json.dumps({"sent": args.events * args.batch, "seconds": seconds,
+                      "late_sends": len(late), "max_late_ms": 1000 * max(late, default=0.0)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""Baseline: plain Django JSON views, the "direct ORM" floor.
+
+What a careful developer writes without GraphQL: ``values()`` of exactly the
+columns needed, the foreign key joined, the count annotated, the many-to-many read
+in one extra query, and ``JsonResponse``. The ``q*_data`` functions are also the
+direct ORM call of the in-process scenario (a).
+"""

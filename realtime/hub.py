@@ -1,0 +1,378 @@
+"""The SubscriptionHub: one per worker process, between the channel layer and sockets.
+
+Per model with subscribers, the hub holds one :class:`ModelStream` with one
+channel-layer membership, never one per subscription. Identical subscriptions
+(same document, variables and permission scope) form a :class:`SubscriptionGroup`:
+for each event its selection runs once, and the same serialized payload goes to
+every member. Each stream delivers events strictly in seq order: a gap (an event
+that arrived out of order, or a process that died before publishing) is filled
+from the outbox, so a subscriber never skips a cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+import orjson
+from asgiref.sync import sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import close_old_connections
+from django.utils import timezone
+
+from api_graphql.context import RequestContext
+from api_graphql.model_graph import ModelSpec
+from api_graphql.selection import FieldSelection
+from realtime import render
+from realtime.conf import realtime_settings
+from realtime.events import MESSAGE_TYPE, ChangeEvent, layer_group
+from realtime.publisher import by_model, send_to_layer
+from realtime.sequencer import position
+
+logger = logging.getLogger(__name__)
+SESSION_GROUP = "realtime.sessions"
+SESSION_MESSAGE = "realtime.session_ended"
+
+
+class Sink(Protocol):
+    """Where a subscription's payloads go: a socket, framed by its protocol."""
+
+    def send_payload(self, op_id: str, payload: str) -> None: ...
+
+
+def database(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Run ORM code off the event loop, closing stale connections like a request does."""
+
+    def run(*args: Any) -> Any:
+        close_old_connections()
+        try:
+            return function(*args)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(run, thread_sensitive=True)
+
+
+@dataclass(eq=False)
+class Subscription:
+    op_id: str
+    sink: Sink
+    group: SubscriptionGroup
+    #: Live payloads at or below this seq were already delivered (by a replay).
+    floor: int = 0
+    #: Payloads held while a resume replays what was missed.
+    held: list[tuple[int, str]] | None = None
+    user_key: str = ""
+
+    def deliver(self, seq: int, payload: str) -> None:
+        if seq <= self.floor:
+            return
+        if self.held is not None:
+            self.held.append((seq, payload))
+        else:
+            self.sink.send_payload(self.op_id, payload)
+
+
+@dataclass(eq=False)
+class SubscriptionGroup:
+    key: str
+    spec: ModelSpec
+    selection: FieldSelection
+    context: RequestContext
+    #: The readable rows matching the filter (a ``render.Condition``).
+    condition: Any
+    members: set[Subscription] = field(default_factory=set)
+    #: Selection executions, for the benchmarks and the tests.
+    executions: int = 0
+
+
+@dataclass(eq=False)
+class ModelStream:
+    label: str
+    last_seq: int
+    groups: dict[str, SubscriptionGroup] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def group_key(spec: ModelSpec, query: str, variables: dict[str, Any], after_variable: str | None,
+              scope_key: str) -> str:
+    shared = {k: v for k, v in variables.items() if k != after_variable}
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (spec.label, query, orjson.dumps(shared, option=orjson.OPT_SORT_KEYS).decode(),
+                 scope_key):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class SubscriptionHub:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        conf = realtime_settings()
+        self.layer = get_channel_layer(conf.channel_layer)
+        self.distributed = self.layer is not None and not isinstance(
+            self.layer, InMemoryChannelLayer)
+        self.poll_interval = conf.poll_interval or (2.0 if self.distributed else 0.25)
+        self.streams: dict[str, ModelStream] = {}
+        self.channel: str | None = None
+        self.sessions: dict[str, set[Callable[[], None]]] = {}
+        self._opening: dict[str, asyncio.Future[ModelStream]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+        self.counters = {"events_published": 0, "events_delivered": 0, "payloads_sent": 0,
+                         "resumes": 0, "resyncs": 0}
+
+    # -- lifecycle -----------------------------------------------------------------
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        if self.layer is not None:
+            self.channel = await self.layer.new_channel()
+            await self.layer.group_add(SESSION_GROUP, self.channel)
+            self._tasks.append(self.loop.create_task(self._receive()))
+        self._tasks.append(self.loop.create_task(self._poll()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.layer is not None and self.channel is not None:
+            for label in list(self.streams):
+                with contextlib.suppress(Exception):
+                    await self.layer.group_discard(layer_group(label), self.channel)
+            with contextlib.suppress(Exception):
+                await self.layer.group_discard(SESSION_GROUP, self.channel)
+        self.streams.clear()
+        self._started = False
+
+    @property
+    def subscription_count(self) -> int:
+        return sum(len(g.members) for s in self.streams.values() for g in s.groups.values())
+
+    # -- streams -------------------------------------------------------------------
+    async def _stream(self, label: str) -> ModelStream:
+        stream = self.streams.get(label)
+        if stream is not None:
+            return stream
+        opening = self._opening.get(label)
+        if opening is not None:
+            return await opening
+        future: asyncio.Future[ModelStream] = self.loop.create_future()
+        self._opening[label] = future
+        try:
+            if self.layer is not None and self.channel is not None and self.distributed:
+                await self.layer.group_add(layer_group(label), self.channel)
+            # Joined first, position second: every event after the position arrives.
+            last = await database(position)(label)
+            stream = ModelStream(label, last)
+            self.streams[label] = stream
+            future.set_result(stream)
+            return stream
+        except BaseException as error:
+            future.set_exception(error)
+            raise
+        finally:
+            self._opening.pop(label, None)
+
+    async def _close_if_empty(self, stream: ModelStream) -> None:
+        if stream.groups or self.streams.get(stream.label) is not stream:
+            return
+        del self.streams[stream.label]
+        if self.layer is not None and self.channel is not None and self.distributed:
+            with contextlib.suppress(Exception):
+                await self.layer.group_discard(layer_group(stream.label), self.channel)
+
+    # -- subscribing ---------------------------------------------------------------
+    async def subscribe(self, sink: Sink, op_id: str, context: RequestContext, spec: ModelSpec,
+                        selection: FieldSelection, condition: Any, key: str,
+                        after: int | None) -> Subscription:
+        """Register a subscription; READY (or the replay, then READY) is sent from here."""
+        await self.start()
+        label = render.stream_label(spec)
+        stream = await self._stream(label)
+        async with stream.lock:
+            group = stream.groups.get(key)
+            if group is None:
+                group = SubscriptionGroup(key, spec, selection, context, condition)
+                stream.groups[key] = group
+            subscription = Subscription(op_id, sink, group, floor=stream.last_seq)
+            group.members.add(subscription)
+            start = stream.last_seq
+            if after is None:
+                sink.send_payload(op_id, render.marker(group, "READY", start))
+                return subscription
+            subscription.held = []
+            subscription.floor = max(start, after)
+        self.counters["resumes"] += 1
+        try:
+            replay = await database(render.replay)(group, label, after, start)
+        except Exception:
+            logger.exception("realtime: replay failed")
+            replay = None
+        if replay is None:
+            self.counters["resyncs"] += 1
+            sink.send_payload(op_id, render.marker(group, "RESYNC", start))
+        else:
+            for _, payload in replay:
+                sink.send_payload(op_id, payload)
+            sink.send_payload(op_id, render.marker(group, "READY", max(start, after)))
+        held, subscription.held = subscription.held or [], None
+        for _, payload in held:
+            sink.send_payload(op_id, payload)
+        return subscription
+
+    async def unsubscribe(self, subscription: Subscription) -> None:
+        group = subscription.group
+        group.members.discard(subscription)
+        if group.members:
+            return
+        stream = self.streams.get(render.stream_label(group.spec))
+        if stream is not None and stream.groups.get(group.key) is group:
+            del stream.groups[group.key]
+            await self._close_if_empty(stream)
+
+    # -- sessions ------------------------------------------------------------------
+    def watch_session(self, session_key: str, on_end: Callable[[], None]) -> Callable[[], None]:
+        digest = session_digest(session_key)
+        self.sessions.setdefault(digest, set()).add(on_end)
+
+        def forget() -> None:
+            callbacks = self.sessions.get(digest)
+            if callbacks is not None:
+                callbacks.discard(on_end)
+                if not callbacks:
+                    del self.sessions[digest]
+
+        return forget
+
+    def end_session(self, digest: str) -> None:
+        for callback in list(self.sessions.get(digest, ())):
+            callback()
+
+    # -- events in -----------------------------------------------------------------
+    def publish_threadsafe(self, events: list[ChangeEvent]) -> None:
+        """From a thread of this process that just committed."""
+        self.loop.call_soon_threadsafe(self._publish_local, events)
+
+    def _publish_local(self, events: list[ChangeEvent]) -> None:
+        self.counters["events_published"] += len(events)
+        for label, model_events in by_model(events).items():
+            if label in self.streams:
+                self.loop.create_task(self.deliver(label, model_events))
+        if self.distributed:
+            self.loop.create_task(self._forward(events))
+
+    async def _forward(self, events: list[ChangeEvent]) -> None:
+        try:
+            await send_to_layer(self.layer, events)
+        except Exception as error:
+            logger.warning("realtime: could not forward %d events: %s", len(events), error)
+
+    async def _receive(self) -> None:
+        assert self.layer is not None and self.channel is not None
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("realtime: channel layer receive failed: %s", error)
+                await asyncio.sleep(1)
+                continue
+            kind = message.get("type")
+            if kind == MESSAGE_TYPE:
+                label = message["model"]
+                if label in self.streams:
+                    events = [ChangeEvent.from_wire(label, item) for item in message["events"]]
+                    self.loop.create_task(self.deliver(label, events))
+            elif kind == SESSION_MESSAGE:
+                self.end_session(message["session"])
+
+    async def _poll(self) -> None:
+        """Read what other processes committed: the only path with the in-memory
+        layer, a safety net behind Redis. Also sequences records whose writer died."""
+        retention = realtime_settings().retention
+        last_prune = 0.0
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                labels = list(self.streams)
+                if labels:
+                    await database(render.sequence_orphans)()
+                for label in labels:
+                    stream = self.streams.get(label)
+                    if stream is not None:
+                        await self.deliver(label, [], catch_up=True)
+                if time.monotonic() - last_prune > 300:
+                    last_prune = time.monotonic()
+                    await database(prune)(retention)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("realtime: poll failed")
+
+    # -- events out ----------------------------------------------------------------
+    async def deliver(self, label: str, events: list[ChangeEvent], catch_up: bool = False) -> None:
+        stream = self.streams.get(label)
+        if stream is None:
+            return
+        async with stream.lock:
+            fresh = sorted((e for e in events if e.seq > stream.last_seq), key=lambda e: e.seq)
+            contiguous = all(e.seq == stream.last_seq + 1 + i for i, e in enumerate(fresh))
+            if catch_up or not contiguous:
+                fresh = await database(render.records_after)(label, stream.last_seq)
+            if not fresh:
+                return
+            groups = list(stream.groups.values())
+            rendered = await database(render.render_groups)(groups, fresh)
+            stream.last_seq = fresh[-1].seq
+            self.counters["events_delivered"] += len(fresh)
+            for group, payloads in rendered:
+                for seq, payload in payloads:
+                    for subscription in list(group.members):
+                        subscription.deliver(seq, payload)
+                        self.counters["payloads_sent"] += 1
+
+
+def session_digest(session_key: str) -> str:
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def prune(retention: float) -> int:
+    """Delete change records older than the retention window (resumes beyond it RESYNC)."""
+    from realtime.models import ChangeRecord
+
+    cutoff = timezone.now() - timedelta(seconds=retention)
+    deleted, _ = ChangeRecord.objects.filter(created_at__lt=cutoff, seq__isnull=False).delete()
+    return deleted
+
+
+_hub: SubscriptionHub | None = None
+
+
+def get_hub() -> SubscriptionHub:
+    """The hub of this process, bound to the running event loop."""
+    global _hub
+    loop = asyncio.get_running_loop()
+    if _hub is None or _hub.loop is not loop or loop.is_closed():
+        _hub = SubscriptionHub(loop)
+    return _hub
+
+
+def running_hub() -> SubscriptionHub | None:
+    hub = _hub
+    if hub is None or hub.loop.is_closed() or not hub.loop.is_running():
+        return None
+    return hub
+

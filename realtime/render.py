@@ -1,0 +1,169 @@
+"""Turn change events into subscription payloads (sync ORM code, run off the loop).
+
+For a group of identical subscriptions and a batch of events, one reader query
+loads every created or updated object that the group may see and that matches
+its filter; the rest of the batch is decided from the event itself (LEFT,
+DELETED) with :mod:`realtime.matching`. Payloads are serialized once per group.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from api_graphql.context import RequestContext
+from api_graphql.filters import FilterCompiler
+from api_graphql.model_graph import ModelSpec
+from api_graphql.reader import restrict
+from api_graphql.selection import TYPENAME, FieldSelection
+from realtime.capture import concrete
+from realtime.conf import realtime_settings
+from realtime.events import CREATED, DELETED, UPDATED, ChangeEvent
+from realtime.matching import as_of
+from realtime.models import ChangeRecord, StreamPosition
+from realtime.sequencer import assign_sequence, position, to_event
+
+if TYPE_CHECKING:
+    from realtime.hub import SubscriptionGroup
+
+LEFT = "LEFT"
+ORPHAN_AGE = timedelta(seconds=2)
+CATCH_UP_BATCH = 1000
+
+
+def stream_label(spec: ModelSpec) -> str:
+    """Proxies share their concrete model's stream."""
+    return concrete(spec.model)._meta.label_lower
+
+
+class Condition:
+    """What a subscription may receive: readable rows matching its filter."""
+
+    def __init__(self, context: RequestContext, spec: ModelSpec,
+                 selection: FieldSelection) -> None:
+        rule = context.scope.read_rule(spec)
+        self.readable = rule is not False
+        compiled = FilterCompiler(context.built.graph, context.scope).compile(
+            spec, selection.args.get("filters")
+        )
+        self.q: Q = compiled.q & (rule if isinstance(rule, Q) else Q())
+        self.rule: Q = rule if isinstance(rule, Q) else Q()
+
+
+def _node_children(selection: FieldSelection) -> dict[str, FieldSelection]:
+    merged: dict[str, FieldSelection] = {}
+    for child in (selection.children or {}).values():
+        if child.name == "node":
+            merged.update(child.children or {})
+    return merged
+
+
+def payload(group: SubscriptionGroup, op: str, seq: int, pk: str | None = None,
+            node: dict[str, Any] | None = None,
+            changed: tuple[str, ...] | None = None) -> str:
+    selection = group.selection
+    event: dict[str, Any] = {}
+    for key, child in (selection.children or {}).items():
+        name = child.name
+        if name == "op":
+            event[key] = op
+        elif name == "cursor":
+            event[key] = str(seq)
+        elif name == "pk":
+            event[key] = pk
+        elif name == "node":
+            event[key] = None if node is None else {k: node[k] for k in child.children or {}}
+        elif name == "changed_fields":
+            event[key] = list(changed) if changed is not None else None
+        elif name == TYPENAME:
+            event[key] = f"{group.spec.type_name}Change"
+    return orjson.dumps({"data": {selection.key: event}}).decode()
+
+
+def marker(group: SubscriptionGroup, op: str, seq: int) -> str:
+    """READY or RESYNC: no object, just where the stream stands."""
+    return payload(group, op, seq)
+
+
+def _matched_before(group: SubscriptionGroup, condition: Condition, event: ChangeEvent,
+                    gone: bool) -> bool:
+    model = group.spec.model
+    if not condition.q:
+        return True
+    if event.previous is None:
+        # What it was is unknown: LEFT if the subscriber may see it now.
+        return restrict(model._default_manager.filter(pk=event.pk), condition.rule).exists()
+    rewritten = as_of(model, condition.q, event.previous, gone)
+    if gone:
+        return StreamPosition.objects.filter(pk="*").filter(rewritten).exists()
+    return model._default_manager.filter(pk=event.pk).filter(rewritten).exists()
+
+
+def render_events(group: SubscriptionGroup, events: list[ChangeEvent]) -> list[tuple[int, str]]:
+    """The payloads of one group for a batch of events, in seq order."""
+    condition: Condition = group.condition
+    if not condition.readable:
+        return []
+    spec, reader = group.spec, group.context.reader
+    wanted = {e.pk for e in events if e.op in (CREATED, UPDATED)}
+    found: dict[str, dict[str, Any]] = {}
+    if wanted:
+        pk_field = spec.pk.django_field
+        keys = [pk_field.to_python(pk) for pk in wanted]
+        qs = restrict(spec.model._default_manager.filter(pk__in=keys), condition.q)
+        group.executions += 1
+        for row, node in reader.nodes(spec, qs, _node_children(group.selection)):
+            found[str(row[spec.pk.attname])] = node
+    result = []
+    for event in events:
+        if event.op in (CREATED, UPDATED):
+            found_node = found.get(event.pk)
+            if found_node is not None:
+                result.append((event.seq, payload(group, event.op, event.seq, event.pk,
+                                                  found_node, event.changed_fields)))
+            elif event.op == UPDATED and _matched_before(group, condition, event, gone=False):
+                result.append((event.seq, payload(group, LEFT, event.seq, event.pk, None,
+                                                  event.changed_fields)))
+        elif event.op == DELETED and _matched_before(group, condition, event, gone=True):
+            result.append((event.seq, payload(group, DELETED, event.seq, event.pk)))
+    return result
+
+
+def render_groups(groups: list[SubscriptionGroup], events: list[ChangeEvent]
+                  ) -> list[tuple[SubscriptionGroup, list[tuple[int, str]]]]:
+    return [(group, render_events(group, events)) for group in groups]
+
+
+def records_after(label: str, last_seq: int, limit: int = CATCH_UP_BATCH) -> list[ChangeEvent]:
+    records = ChangeRecord.objects.filter(model=label, seq__gt=last_seq).order_by("seq")[:limit]
+    return [to_event(record) for record in records]
+
+
+def replay(group: SubscriptionGroup, label: str, after: int, upto: int
+           ) -> list[tuple[int, str]] | None:
+    """What a subscriber missed after ``after``, or None when only a RESYNC can help."""
+    if after > position(label):
+        return None  # a cursor from the future: another database, or one reset since
+    if after >= upto:
+        return []
+    oldest = ChangeRecord.objects.filter(model=label, seq__isnull=False).aggregate(
+        first=Min("seq"))["first"]
+    if oldest is None or oldest > after + 1:
+        return None  # pruned by the retention window
+    limit = realtime_settings().max_replay
+    records = list(ChangeRecord.objects.filter(model=label, seq__gt=after, seq__lte=upto)
+                   .order_by("seq")[: limit + 1])
+    if len(records) > limit:
+        return None
+    return render_events(group, [to_event(record) for record in records])
+
+
+def sequence_orphans() -> None:
+    """Sequence records committed by a process that died before sequencing them."""
+    cutoff = timezone.now() - ORPHAN_AGE
+    if ChangeRecord.objects.filter(seq__isnull=True, created_at__lt=cutoff).exists():
+        assign_sequence()

@@ -1,0 +1,90 @@
+"""Assign each committed change record its durable cursor.
+
+A pass runs right after a commit (and from the hub's poll, for rows whose writer
+died before it could run one). Its first statement is a write to the ``*`` row,
+which serializes passes on every database: a row lock on PostgreSQL, the write
+lock on SQLite. Inside, pending rows get the next seqs of their model in id order,
+so the writes of one transaction keep their order, and a row that commits later
+than another always gets a larger seq.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from realtime.events import ChangeEvent
+from realtime.models import ChangeRecord, StreamPosition
+
+logger = logging.getLogger(__name__)
+LOCK_ROW = "*"
+BATCH = 2000
+
+
+def _lock(using: str) -> None:
+    locked = StreamPosition.objects.using(using).filter(model=LOCK_ROW).update(
+        last_seq=F("last_seq") + 1
+    )
+    if not locked:
+        try:
+            with transaction.atomic(using=using):
+                StreamPosition.objects.using(using).create(model=LOCK_ROW)
+        except IntegrityError:
+            pass
+        StreamPosition.objects.using(using).filter(model=LOCK_ROW).update(
+            last_seq=F("last_seq") + 1
+        )
+
+
+def assign_sequence(using: str = "default") -> list[ChangeEvent]:
+    """Sequence every committed, unsequenced record; return them as events in order."""
+    assigned: list[ChangeRecord] = []
+    while True:
+        with transaction.atomic(using=using):
+            _lock(using)
+            pending = list(
+                ChangeRecord.objects.using(using).filter(seq__isnull=True).order_by("id")[:BATCH]
+            )
+            if not pending:
+                break
+            by_model: dict[str, list[ChangeRecord]] = defaultdict(list)
+            for record in pending:
+                by_model[record.model].append(record)
+            positions = {
+                p.model: p
+                for p in StreamPosition.objects.using(using).filter(model__in=list(by_model))
+            }
+            for label, records in by_model.items():
+                position = positions.get(label)
+                if position is None:
+                    position = StreamPosition.objects.using(using).create(model=label)
+                    positions[label] = position
+                for record in records:
+                    position.last_seq += 1
+                    record.seq = position.last_seq
+            ChangeRecord.objects.using(using).bulk_update(pending, ["seq"])
+            StreamPosition.objects.using(using).bulk_update(
+                [positions[label] for label in by_model], ["last_seq"]
+            )
+        assigned.extend(pending)
+        if len(pending) < BATCH:
+            break
+    return [to_event(record) for record in assigned]
+
+
+def to_event(record: ChangeRecord) -> ChangeEvent:
+    assert record.seq is not None
+    fields = tuple(record.changed_fields) if record.changed_fields is not None else None
+    return ChangeEvent(record.model, record.object_pk, record.op, record.seq, fields,
+                       record.previous)
+
+
+def position(model_label: str, using: str = "default") -> int:
+    """The last seq assigned to a model (0 before its first change)."""
+    found = StreamPosition.objects.using(using).filter(model=model_label).values_list(
+        "last_seq", flat=True
+    ).first()
+    return int(found or 0)
