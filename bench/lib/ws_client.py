@@ -53,6 +53,7 @@ class Tally:
     frames: int = 0
     first_ns: int = 0
     last_ns: int = 0
+    first_stamp_ns: int = 0
     errors: list[str] = field(default_factory=list)
 
     def arrived(self, now: int, stamp: int | None) -> None:
@@ -61,6 +62,8 @@ class Tally:
             self.first_ns = now
         self.last_ns = now
         if stamp is not None:
+            if not self.first_stamp_ns or stamp < self.first_stamp_ns:
+                self.first_stamp_ns = stamp
             self.latencies_us.append((now - stamp) // 1000)
 
 
@@ -155,7 +158,7 @@ async def run_worker(url: str, sockets: int, query: str, concurrency: int) -> No
         elif command == "report":
             counts = Counter(s.count for s in subscribers)
             emit({"frames": tally.frames, "first_ns": tally.first_ns, "last_ns": tally.last_ns,
-                  "latencies_us": tally.latencies_us, "per_socket": dict(counts),
+                  "first_stamp_ns": tally.first_stamp_ns, "latencies_us": tally.latencies_us, "per_socket": dict(counts),
                   "open": sum(1 for s in subscribers if not s.closed.done()),
                   "close_codes": dict(close_codes), "errors": tally.errors[:20]})
             tally = Tally()
@@ -226,10 +229,12 @@ class Fleet:
         for r in replies:
             per_socket.update({int(k): v for k, v in r["per_socket"].items()})
         firsts = [r["first_ns"] for r in replies if r["first_ns"]]
+        stamps = [r["first_stamp_ns"] for r in replies if r["first_stamp_ns"]]
         return {
             "frames": sum(r["frames"] for r in replies),
             "first_ns": min(firsts) if firsts else 0,
             "last_ns": max(r["last_ns"] for r in replies),
+            "first_stamp_ns": min(stamps) if stamps else 0,
             "latencies_us": [x for r in replies for x in r["latencies_us"]],
             "per_socket": dict(per_socket),
             "open": sum(r["open"] for r in replies),
