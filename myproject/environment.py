@@ -27,7 +27,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def database_from_url(url: str | None, sqlite_path: Path) -> dict[str, Any]:
-    """Django's DATABASES["default"] for a ``postgres://`` URL, or the SQLite file."""
+    """Django's DATABASES["default"] for a ``postgres://`` or ``sqlite:///path`` URL;
+    no URL means the SQLite file of the project."""
+    if url and url.startswith("sqlite:///"):
+        sqlite_path = Path(unquote(url[len("sqlite:///"):]))
+        url = None
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",
