@@ -1,0 +1,159 @@
+/**
+ * One connection to a Django server: GraphQL over HTTP (fetch) plus the shared
+ * live socket. Auth state lives here: a bearer token, or Django's session cookie.
+ * Browsers keep cookies themselves; Node's fetch has no cookie jar, so the client
+ * keeps a tiny one (sessionid, csrftoken) and sends it on HTTP and the WS handshake.
+ */
+import { GraphQLRequestError, type GraphQLResponse } from './protocol.js';
+import { Live, type LiveOptions, type WebSocketLike } from './live.js';
+
+export interface ClientOptions {
+  /** The GraphQL endpoint, e.g. `http://127.0.0.1:8000/graphql`. */
+  url: string;
+  /** The WebSocket endpoint; defaults to `url` with ws:// or wss://. */
+  wsUrl?: string;
+  /** A bearer token (token mode); otherwise the session cookie is used. */
+  token?: string | null;
+  /** Extra headers for every HTTP request. */
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+  /** A WebSocket class: `ws` on Node 20, which has no global WebSocket. */
+  WebSocket?: WebSocketLike;
+  /** Rows per request when a queryset has no limit (the server's max page size). */
+  pageSize?: number;
+  live?: LiveOptions;
+}
+
+const inBrowser = typeof document !== 'undefined';
+
+export class Client {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly pageSize: number;
+  readonly live: Live;
+  private token: string | null;
+  private readonly headers: Record<string, string>;
+  private readonly fetchImpl: typeof fetch;
+  /** Node only: cookies the server set (name -> value). */
+  private readonly cookies = new Map<string, string>();
+
+  constructor(options: ClientOptions) {
+    this.url = options.url;
+    this.wsUrl = options.wsUrl ?? options.url.replace(/^http/, 'ws');
+    this.token = options.token ?? null;
+    this.headers = options.headers ?? {};
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.pageSize = options.pageSize ?? 1000;
+    this.live = new Live(this, options.WebSocket, options.live);
+  }
+
+  getToken(): string | null {
+    return this.token;
+  }
+
+  /** Switch to (or out of) token mode; open sockets restart with the new identity. */
+  setToken(token: string | null): void {
+    this.token = token;
+    this.live.restart();
+  }
+
+  /** Forget the session cookie (after logout); `setToken` or `live.restart()` reconnects. */
+  clearSession(): void {
+    this.cookies.delete('sessionid');
+  }
+
+  /** Headers for the WebSocket handshake (Node): the session cookie rides along. */
+  handshakeHeaders(): Record<string, string> {
+    const cookie = this.cookieHeader();
+    return cookie ? { Cookie: cookie } : {};
+  }
+
+  /** Run one operation over HTTP; a response with `errors` rejects with GraphQLRequestError. */
+  async request<D = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<D> {
+    const mutation = /^\s*mutation\b/.test(query);
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      ...this.headers,
+    };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    else if (mutation) headers['X-CSRFToken'] = await this.csrfToken();
+    const cookie = this.cookieHeader();
+    if (cookie) headers.Cookie = cookie;
+    const response = await this.fetchImpl(this.url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+      credentials: 'include',
+    });
+    this.storeCookies(response);
+    let body: GraphQLResponse<D>;
+    try {
+      body = (await response.json()) as GraphQLResponse<D>;
+    } catch {
+      throw new GraphQLRequestError([{ message: `HTTP ${response.status} without a GraphQL body` }], response.status);
+    }
+    if (body.errors?.length || !response.ok) throw new GraphQLRequestError(body.errors ?? [], response.status);
+    return body.data as D;
+  }
+
+  /** Django's CSRF token: from the cookie, or asked for once (`csrf_token` also sets the cookie). */
+  private async csrfToken(): Promise<string> {
+    const known = this.cookie('csrftoken');
+    if (known) return known;
+    const data = await this.request<{ csrf_token: string }>('query { csrf_token }');
+    return this.cookie('csrftoken') ?? data.csrf_token;
+  }
+
+  private cookie(name: string): string | undefined {
+    if (inBrowser) {
+      const match = document.cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`));
+      return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+    }
+    return this.cookies.get(name);
+  }
+
+  private cookieHeader(): string {
+    if (inBrowser) return '';
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private storeCookies(response: Response): void {
+    if (inBrowser) return;
+    for (const line of response.headers.getSetCookie?.() ?? []) {
+      const [pair = '', ...attributes] = line.split(';');
+      const eq = pair.indexOf('=');
+      if (eq < 1) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      // Django deletes a cookie by setting it empty with Max-Age=0 (or a past Expires).
+      const expired = attributes.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a)) || value === '' || value === '""';
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  /** Close the live socket (pending HTTP requests finish on their own). */
+  async close(): Promise<void> {
+    await this.live.close();
+  }
+}
+
+export function createClient(options: ClientOptions): Client {
+  return new Client(options);
+}
+
+let defaultClient: Client | null = null;
+
+/** Create a client and make it the one `Model.objects` and `authenticate()` use by default. */
+export function configure(options: ClientOptions | Client): Client {
+  defaultClient = options instanceof Client ? options : new Client(options);
+  return defaultClient;
+}
+
+export function getDefaultClient(): Client {
+  if (defaultClient === null) {
+    throw new Error('No default client: call configure({ url }) first, or use Model.objects.using(client).');
+  }
+  return defaultClient;
+}

@@ -1,0 +1,13 @@
+/** django-graphql-realtime client: the runtime. Generated models import from here. */
+export { Client, configure, createClient, getDefaultClient, type ClientOptions } from './client.js';
+export { authenticate, logout, me, refreshToken, tokenAuth, type CurrentUser, type Credentials, type TokenResult } from './auth.js';
+export { Manager, QuerySet, RelatedManager, defineModel, type Instance, type Model, type PK } from './queryset.js';
+export { backoff, Live, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';
+export { compileKwargs, compileOrder, type Document } from './compile.js';
+export {
+  DoesNotExist, GraphQLRequestError, LookupError, MultipleObjectsReturned, ValidationError,
+  type ChangeEvent, type ChangeOp, type FieldError, type GraphQLErrorShape,
+} from './protocol.js';
+export type {
+  Entries, Kwargs, LookupSpec, ModelMeta, ModelTypes, Nullable, OrderBy, OwnEntries, SchemaMeta, Span,
+} from './types.js';
