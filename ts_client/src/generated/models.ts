@@ -46,6 +46,7 @@ export interface BooleanFilter {
   exact?: boolean | null;
   isnull?: boolean | null;
 }
+export type ChangeOp = "READY" | "CREATED" | "UPDATED" | "DELETED" | "LEFT" | "RESYNC";
 export interface CommentCreateInput {
   body: string;
   article: string | number;
@@ -722,7 +723,8 @@ export const schema: SchemaMeta = {
         "count": "user_count",
         "create": "create_user",
         "update": "update_user",
-        "delete": "delete_user"
+        "delete": "delete_user",
+        "changes": "user_changes"
       },
       "inputs": {
         "filter": "UserFilter",
@@ -769,7 +771,8 @@ export const schema: SchemaMeta = {
         "count": "article_count",
         "create": "create_article",
         "update": "update_article",
-        "delete": "delete_article"
+        "delete": "delete_article",
+        "changes": "article_changes"
       },
       "inputs": {
         "filter": "ArticleFilter",
@@ -800,7 +803,8 @@ export const schema: SchemaMeta = {
         "count": "tag_count",
         "create": "create_tag",
         "update": "update_tag",
-        "delete": "delete_tag"
+        "delete": "delete_tag",
+        "changes": "tag_changes"
       },
       "inputs": {
         "filter": "TagFilter",
@@ -841,7 +845,8 @@ export const schema: SchemaMeta = {
         "count": "comment_count",
         "create": "create_comment",
         "update": "update_comment",
-        "delete": "delete_comment"
+        "delete": "delete_comment",
+        "changes": "comment_changes"
       },
       "inputs": {
         "filter": "CommentFilter",
@@ -875,7 +880,8 @@ export const schema: SchemaMeta = {
         "count": "profile_count",
         "create": "create_profile",
         "update": "update_profile",
-        "delete": "delete_profile"
+        "delete": "delete_profile",
+        "changes": "profile_changes"
       },
       "inputs": {
         "filter": "ProfileFilter",
