@@ -36,7 +36,7 @@ from graphql.execution.values import VariableValues, get_variable_values
 from api_graphql.conf import graphql_settings
 from api_graphql.errors import GraphQLUserError
 from api_graphql.limits import check_complexity, check_document
-from api_graphql.selection import TYPENAME, SelectionBuilder
+from api_graphql.selection import TYPENAME, FieldSelection, SelectionBuilder
 
 if TYPE_CHECKING:
     from api_graphql.context import RequestContext
@@ -180,6 +180,16 @@ class Executor:
             raise RequestError([_format(e) for e in coerced])
         return coerced
 
+    def selections(self, prepared: PreparedOperation,
+                   values: VariableValues) -> dict[str, FieldSelection]:
+        """The root selections with their arguments coerced (errors are request errors)."""
+        builder = SelectionBuilder(self.schema, prepared.fragments, values)
+        try:
+            return builder.fields(self.root_type(prepared.kind),
+                                  [prepared.operation.selection_set])
+        except GraphQLError as error:
+            raise RequestError([_format(error)]) from None
+
     def check_introspection(self, context: RequestContext) -> None:
         policy = graphql_settings().introspection
         user = context.user
@@ -207,9 +217,8 @@ class Executor:
         values = self.variables(prepared, variables)
         if not prepared.native:
             return self._execute_strawberry(context, prepared, variables)
-        builder = SelectionBuilder(self.schema, prepared.fragments, values)
         root = self.root_type(prepared.kind)
-        selections = builder.fields(root, [prepared.operation.selection_set])
+        selections = self.selections(prepared, values)
         try:
             check_complexity(selections)
         except GraphQLUserError as error:

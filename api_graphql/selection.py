@@ -12,6 +12,7 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    GraphQLError,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLIncludeDirective,
@@ -75,7 +76,12 @@ class SelectionBuilder:
         if name == TYPENAME or name.startswith("__"):
             return FieldSelection(key, name, {}, nodes)
         field_def = parent.fields[name]
-        args = get_argument_values(field_def, nodes[0], self.variables)
+        try:
+            args = get_argument_values(field_def, nodes[0], self.variables)
+        except GraphQLError:
+            raise
+        except Exception as error:  # an input type's own check, e.g. @oneOf
+            raise GraphQLError(str(error), nodes[0]) from None
         selection = FieldSelection(key, name, args, nodes, is_list=_is_list(field_def.type))
         sub_sets = [node.selection_set for node in nodes if node.selection_set]
         if not sub_sets:

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -62,6 +62,7 @@ class GraphQLView(View):
         if "query" not in request.GET and "text/html" in request.headers.get("Accept", ""):
             if not graphql_settings().graphiql:
                 return HttpResponse(status=404)
+            get_token(request)  # the playground sends it back on mutations
             return render(request, "api_graphql/graphiql.html", {"endpoint": request.path})
         variables = request.GET.get("variables")
         try:

@@ -1,0 +1,94 @@
+"""GraphQL over HTTP: GET and POST, GraphiQL, the project's middleware, and a real daphne
+serving the API and the unchanged admin from one process."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from myproject.models import Article, User
+from tests.conftest import PASSWORD
+from tests.servers import daphne, graphql_post
+
+
+@pytest.mark.django_db
+def test_get_runs_queries_with_variables(make_user: Any) -> None:
+    author = User.objects.create(email="a@example.com", username="a")
+    Article.objects.create(title="Hello", content="c", author=author, published=True)
+    response = Client().get("/graphql", {
+        "query": "query($p: Boolean) { article_list(filters: {published: {exact: $p}}) "
+                 "{ title } }",
+        "variables": json.dumps({"p": True}),
+    })
+    assert response.status_code == 200
+    assert response.json() == {"data": {"article_list": [{"title": "Hello"}]}}
+
+
+@pytest.mark.django_db
+def test_graphiql_page_uses_only_local_assets() -> None:
+    response = Client().get("/graphql", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="graphiql"' in page
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources and all(s.startswith("/static/") for s in sources), sources
+    assert "csrftoken" in response.cookies
+
+
+@pytest.mark.django_db
+def test_the_projects_own_middleware_runs_for_graphql() -> None:
+    response = Client().post("/graphql", {"query": "{ __typename }"},
+                             content_type="application/json")
+    assert response["X-Request-Tag"] == "seen"  # tests.testapp.middleware
+    assert response["X-Frame-Options"] == "DENY"  # Django's clickjacking middleware
+
+
+@pytest.mark.django_db(transaction=True)
+def test_daphne_serves_graphql_graphiql_and_the_admin(make_user: Any) -> None:
+    make_user("root", superuser=True)
+    author = User.objects.create(email="a@example.com", username="ada")
+    article = Article.objects.create(title="Served", content="c", author=author,
+                                     published=True)
+    with daphne() as server:
+        answer = graphql_post(server.http + "/graphql", "{ article_list { title } }")
+        assert answer == {"data": {"article_list": [{"title": "Served"}]}}
+
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(urllib.request.Request(
+            server.http + "/graphql", headers={"Accept": "text/html"})).read()
+        assert b"graphiql.min.js" in page
+        asset = opener.open(server.http + "/static/api_graphql/graphiql/playground.js").read()
+        assert b"graphqlWs.createClient" in asset
+
+        login_page = opener.open(server.http + "/admin/login/").read().decode()
+        assert "Django administration" in login_page
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page)
+        assert token is not None
+        form = urllib.parse.urlencode({
+            "csrfmiddlewaretoken": token.group(1), "username": "root", "password": PASSWORD,
+            "next": "/admin/",
+        }).encode()
+        opener.open(urllib.request.Request(server.http + "/admin/login/?next=/admin/", form,
+                                           headers={"Referer": server.http + "/admin/login/"}))
+        change = opener.open(
+            f"{server.http}/admin/myproject/article/{article.pk}/change/").read().decode()
+        assert 'value="Served"' in change and "Change article" in change
+        css = opener.open(server.http + "/static/admin/css/base.css")
+        assert css.status == 200
+
+
+def test_schema_command_writes_sdl(tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.graphql"
+    call_command("export_schema", str(target))
+    sdl = target.read_text()
+    assert "type Article {" in sdl and "article_changes" in sdl
