@@ -20,3 +20,12 @@ API_GRAPHQL = {**API_GRAPHQL, "ANONYMOUS_READ": ["myproject.*"]}
 DEBUG = False
 # strawberry-django caps pages at 100 by default; ours at 1,000 (Q3 reads 1,000).
 STRAWBERRY_DJANGO = {"PAGINATION_MAX_LIMIT": 1000}
+# Redis Pub/Sub channels are global to the server, whatever the database number:
+# a prefix of our own keeps benchmark events away from anything else on that Redis.
+CHANNEL_LAYERS = {
+    "default": {
+        **CHANNEL_LAYERS["default"],  # noqa: F405
+        **({"CONFIG": {**CHANNEL_LAYERS["default"]["CONFIG"], "prefix": "bench"}}  # noqa: F405
+           if "CONFIG" in CHANNEL_LAYERS["default"] else {}),  # noqa: F405
+    }
+}

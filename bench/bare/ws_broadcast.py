@@ -21,7 +21,7 @@ import orjson
 import redis.asyncio as aioredis
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
-CHANNEL = "bench:floor"
+CHANNEL = "bench-floor"
 subscribed: set[ServerConnection] = set()
 
 
@@ -64,7 +64,7 @@ async def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--redis", required=True)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     async with serve(handler, "127.0.0.1", args.port, compression=None,
                      subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]

@@ -142,10 +142,10 @@ def http(url: str, body: bytes | None = None, timeout: float = 30.0,
 
 
 def daphne(name: str, app: str, log_dir: Path, settings: str = "bench.settings",
-           **env: str) -> Server:
+           extra_args: Sequence[str] = (), **env: str) -> Server:
     """Our usual deployment: one daphne process serving ``app``."""
     port = free_port()
-    argv = [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
+    argv = [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), *extra_args, app]
     return Server(name, argv, port, bench_env(settings, **env), log_dir)
 
 

@@ -9,8 +9,8 @@ arrival on CLOCK_MONOTONIC, which is system-wide on Linux: the writer stamps
 latency = arrival - stamp needs no clock sync.
 
 The parent drives a worker through stdin lines and reads one JSON line back:
-``count`` (frames so far), ``report`` (samples since the last report), ``close`` (graceful close of every
-socket), ``exit``. See :class:`Fleet`.
+``count`` (frames so far), ``report`` (samples since the last report), ``close``
+(graceful close of every socket), ``exit``. See :class:`Fleet`.
 
     python -m bench.lib.ws_client --url ws://127.0.0.1:8000/graphql --sockets 2000 \
         --query 'subscription { article_changes { op node { id title } } }'
@@ -70,7 +70,7 @@ class Tally:
 async def run_worker(url: str, sockets: int, query: str, concurrency: int) -> None:
     from picows import WSListener, WSMsgType, WSTransport, ws_connect
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     loop = asyncio.get_running_loop()
     tally = Tally()
@@ -158,7 +158,8 @@ async def run_worker(url: str, sockets: int, query: str, concurrency: int) -> No
         elif command == "report":
             counts = Counter(s.count for s in subscribers)
             emit({"frames": tally.frames, "first_ns": tally.first_ns, "last_ns": tally.last_ns,
-                  "first_stamp_ns": tally.first_stamp_ns, "latencies_us": tally.latencies_us, "per_socket": dict(counts),
+                  "first_stamp_ns": tally.first_stamp_ns, "latencies_us": tally.latencies_us,
+                  "per_socket": dict(counts),
                   "open": sum(1 for s in subscribers if not s.closed.done()),
                   "close_codes": dict(close_codes), "errors": tally.errors[:20]})
             tally = Tally()

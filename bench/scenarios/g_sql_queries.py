@@ -26,8 +26,8 @@ def run(ctx: Context) -> dict[str, Any]:
     ours = counts["ours"]
     constant = ours["10"] == ours["100"]
     targets = [
-        target("(g) ours: query count constant in rows", ours["100"], f"= {ours['10']} (at 10 rows)",
-               constant),
+        target("(g) ours: query count constant in rows", ours["100"],
+               f"= {ours['10']} (at 10 rows)", constant),
         target("(g) ours = hand-written prefetch (plain view)", ours["100"],
                f"= {counts['plain']['100']}", ours["100"] == counts["plain"]["100"],
                f"strawberry-django optimizer: {counts['hand']['100']}"),

@@ -1,0 +1,90 @@
+"""(d) Fan-out: frames per second delivered for an event burst.
+
+N sockets (one group: the same subscription) wait; the writer then changes the
+ten bench rows as fast as it can, ten rows per transaction, so the server gets
+a burst. Throughput = frames received by all sockets / (last arrival - first
+stamp). The floor is the bare websockets server relaying a burst of Redis
+PUBLISHes with ``broadcast()``. Server CPU per delivered frame from /proc.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bench.lib import procs, realtime
+from bench.lib.stats import median, ratio
+from bench.lib.ws_client import Fleet
+from bench.scenarios import Context, Skip, target
+
+TITLE = "(d) Fan-out throughput"
+#: subscribers -> writer transactions of 10 events (N x events ~ 200k frames in full)
+FULL = {100: 200, 1000: 20}
+QUICK = {100: 10}
+BATCH = 10
+
+
+def burst(server: procs.Server, mode: str, sockets: int, sends: int) -> dict[str, Any]:
+    events = sends * BATCH
+    with Fleet(procs.python(), procs.bench_env(), realtime.ws_url(server), sockets,
+               realtime.SUBSCRIPTION) as fleet:
+        ready = fleet.wait_ready()
+        if ready["ready"] == 0:
+            raise RuntimeError(f"no socket got READY: {ready['errors']}")
+        time.sleep(0.5)
+        cpu_before = server.cpu_seconds()
+        writer = realtime.write(mode, sends, 0.0, batch=BATCH)
+        fleet.drain(events * ready["ready"], quiet_s=5.0, limit_s=300)
+        cpu = server.cpu_seconds() - cpu_before
+        report = fleet.report()
+        server.check_alive()
+    frames = report["frames"]
+    seconds = (report["last_ns"] - report["first_stamp_ns"]) / 1e9 if frames else float("nan")
+    report.pop("latencies_us")
+    return {"sockets": sockets, "events": events, "ready": ready, "writer": writer,
+            "frames": frames, "expected": events * ready["ready"], "seconds": seconds,
+            "frames_per_s": frames / seconds if frames else 0.0,
+            "server_cpu_us_per_frame": 1e6 * cpu / frames if frames else float("nan"),
+            "lost": realtime.lost_events(report["per_socket"], events, ready["ready"]),
+            "report": report}
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    reason = realtime.unavailable()
+    if reason:
+        raise Skip(reason)
+    plan = QUICK if ctx.quick else FULL
+    raw: dict[str, list[dict[str, Any]]] = {}
+    with realtime.ours(ctx.log_dir) as ours, realtime.floor(ctx.log_dir) as floor:
+        ours.start()
+        floor.start()
+        ours.wait_port()
+        floor.wait_port()
+        for sockets, sends in plan.items():
+            for round_ in range(ctx.repeats):
+                order = [("ours", ours, "save"), ("floor", floor, "publish")]
+                if round_ % 2:
+                    order.reverse()
+                for name, server, mode in order:
+                    raw.setdefault(f"{name}|{sockets}", []).append(
+                        burst(server, mode, sockets, sends))
+    rows, targets = [], []
+    for sockets in plan:
+        floor_fps = median([r["frames_per_s"] for r in raw[f"floor|{sockets}"]])
+        for name in ("ours", "floor"):
+            runs = raw[f"{name}|{sockets}"]
+            fps = median([r["frames_per_s"] for r in runs])
+            rows.append({
+                "subscribers": sockets, "server": name, "events": runs[0]["events"],
+                "frames/s": fps, "÷ floor": ratio(fps, floor_fps),
+                "server CPU µs/frame": median([r["server_cpu_us_per_frame"] for r in runs]),
+                "lost frames": sum(r["lost"] for r in runs),
+            })
+    top = max(plan)
+    fps = median([r["frames_per_s"] for r in raw[f"ours|{top}"]])
+    floor_fps = median([r["frames_per_s"] for r in raw[f"floor|{top}"]])
+    targets.append(target(f"(d) frames/s by one worker ({top} subscribers)", fps, "≥ 50,000",
+                          fps >= 50000))
+    targets.append(target(f"(d) ours ÷ bare websockets broadcast ({top} subscribers)",
+                          ratio(fps, floor_fps), "≥ 0.5x", ratio(fps, floor_fps) >= 0.5))
+    return {"samples": raw, "rows": rows, "targets": targets}
