@@ -2,12 +2,30 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // One daphne for the whole run (test/e2e/global-setup.ts); the restart test starts its own.
-    globalSetup: ['test/e2e/global-setup.ts'],
-    // Two cores, shared: a couple of workers is plenty.
+    // Two cores, shared with other work: a couple of workers is plenty.
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // One daphne for the run; the restart test starts and stops its own.
+          globalSetup: ['test/e2e/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'measure',
+          include: ['test/measure/**/*.measure.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+          testTimeout: 300_000,
+        },
+      },
+    ],
   },
 });

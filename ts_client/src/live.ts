@@ -36,6 +36,8 @@ export interface LiveOptions {
 export type LiveStatus = 'connecting' | 'ready' | 'reconnecting' | 'closed' | 'error';
 
 export interface LiveHandlers<Row> {
+  /** Resume from a cursor kept earlier (e.g. across page loads); default: from now. */
+  after?: string | null;
   /** Every event, READY and RESYNC included, in server order. */
   onEvent?(event: ChangeEvent<Row>): void;
   onStatus?(status: LiveStatus): void;
@@ -152,7 +154,7 @@ export class Live {
 
   /** Subscribe to a `<model>_changes` document; `field` is its root field name. */
   subscribe<Row>(doc: Document, field: string, handlers: LiveHandlers<Row> = {}): LiveSubscription {
-    let cursor: string | null = null;
+    let cursor: string | null = handlers.after ?? null;
     let status: LiveStatus = 'connecting';
     let resolveReady!: () => void;
     let rejectReady!: (error: unknown) => void;

@@ -1,0 +1,16 @@
+"""The demo settings on the e2e run's own database (never the developer's db.sqlite3).
+
+PostgreSQL: the harness points DATABASE_URL at its own database (ts_client_e2e), so
+it never touches pytest's. SQLite: TS_E2E_SQLITE names the file. With Redis, the
+channel layer gets its own prefix so a concurrent pytest run shares nothing.
+"""
+
+import os
+
+from myproject.settings import *  # noqa: F403
+from myproject.settings import CHANNEL_LAYERS, DATABASES
+
+if not os.environ.get("DATABASE_URL"):
+    DATABASES["default"]["NAME"] = os.environ["TS_E2E_SQLITE"]
+if "CONFIG" in CHANNEL_LAYERS["default"]:
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "ts_client_e2e"
