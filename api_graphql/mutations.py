@@ -121,7 +121,9 @@ class Refused(Exception):
 
 def _field_errors(error: ValidationError) -> list[dict[str, str]]:
     result = []
-    error_dict = getattr(error, "error_dict", {NON_FIELD_ERRORS: error.error_list})
+    # A ValidationError has either error_dict or error_list, never both.
+    error_dict = (error.error_dict if hasattr(error, "error_dict")
+                  else {NON_FIELD_ERRORS: error.error_list})
     for field, items in error_dict.items():
         for item in items:
             for message in item.messages:
