@@ -1,0 +1,172 @@
+"""Capture: every ORM change becomes an outbox record, sequenced after commit."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test import override_settings
+
+from myproject.models import Article, Tag, User
+from realtime import publish_changes
+from realtime.hub import prune
+from realtime.models import ChangeRecord, StreamPosition
+from realtime.sequencer import assign_sequence
+from tests.testapp.models import Restaurant
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def records(model: str | None = None) -> list[tuple[Any, ...]]:
+    qs = ChangeRecord.objects.order_by("id")
+    if model:
+        qs = qs.filter(model=model)
+    return list(qs.values_list("model", "object_pk", "op", "seq", "changed_fields"))
+
+
+@pytest.fixture
+def author() -> User:
+    user = User.objects.create(email="a@example.com", username="ada")
+    ChangeRecord.objects.all().delete()
+    StreamPosition.objects.exclude(model="*").delete()
+    return user
+
+
+def test_save_update_delete_are_recorded_and_sequenced_after_commit(author: User) -> None:
+    article = Article.objects.create(title="t", content="c", author=author)
+    article.title = "changed"
+    article.save()
+    article.save()  # no change: nothing to tell anyone
+    pk = str(article.pk)
+    article.delete()
+    assert records("myproject.article") == [
+        ("myproject.article", pk, "CREATED", 1, None),
+        ("myproject.article", pk, "UPDATED", 2, ["title"]),
+        ("myproject.article", pk, "DELETED", 3, None),
+    ]
+    update, delete = ChangeRecord.objects.filter(op__in=["UPDATED", "DELETED"]).order_by("id")
+    assert update.previous == {"title": "t"}
+    assert delete.previous is not None and delete.previous["title"] == "changed"
+    assert delete.previous["author_id"] == author.pk
+
+
+def test_rollback_records_nothing(author: User) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Article.objects.create(title="t", content="c", author=author)
+        raise RuntimeError("rolled back")
+    assert records() == []
+
+
+def test_one_transaction_keeps_the_order_of_its_writes(author: User) -> None:
+    with transaction.atomic():
+        first = Article.objects.create(title="1", content="c", author=author)
+        second = Article.objects.create(title="2", content="c", author=author)
+        first.title = "1b"
+        first.save()
+        assert ChangeRecord.objects.filter(seq__isnull=False).count() == 0  # not yet
+    assert [(r[1], r[2], r[3]) for r in records("myproject.article")] == [
+        (str(first.pk), "CREATED", 1), (str(second.pk), "CREATED", 2),
+        (str(first.pk), "UPDATED", 3)]
+
+
+def test_many_to_many_changes_both_sides(author: User) -> None:
+    article = Article.objects.create(title="t", content="c", author=author)
+    django_tag = Tag.objects.create(name="django")
+    ChangeRecord.objects.all().delete()
+    article.tags.add(django_tag)
+    article.tags.remove(django_tag)
+    django_tag.articles.add(article)
+    article.tags.clear()
+    article_side = [("myproject.article", "UPDATED", ["tags"]),
+                    ("myproject.tag", "UPDATED", ["articles"])]
+    tag_side = article_side[::-1]  # the instance's side is recorded first
+    assert [(r[0], r[2], r[4]) for r in records()] == (
+        article_side + article_side + tag_side + article_side)
+
+
+def test_multi_table_inheritance_changes_the_parent_stream_too() -> None:
+    Restaurant.objects.create(name="Luigi")
+    assert {r[0] for r in records()} == {"testapp.restaurant", "testapp.place"}
+
+
+def test_writes_without_signals_are_published_explicitly(author: User) -> None:
+    with transaction.atomic():
+        made = Article.objects.bulk_create(
+            [Article(title=str(i), content="c", author=author) for i in range(3)])
+        publish_changes(Article, [a.pk for a in made], "CREATED")
+    ids = [a.pk for a in made]
+    with transaction.atomic():
+        Article.objects.filter(pk__in=ids).update(published=True)
+        publish_changes(Article, ids, "UPDATED", changed_fields=["published"])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {Article._meta.db_table} WHERE id = %s", [ids[0]])
+        publish_changes(Article, [ids[0]], "DELETED")
+    with pytest.raises(ValueError):
+        publish_changes(Article, ids, "TOUCHED")
+    assert [(r[2], r[3], r[4]) for r in records("myproject.article")] == [
+        ("CREATED", 1, None), ("CREATED", 2, None), ("CREATED", 3, None),
+        ("UPDATED", 4, ["published"]), ("UPDATED", 5, ["published"]),
+        ("UPDATED", 6, ["published"]), ("DELETED", 7, None)]
+
+
+def test_a_missing_lock_row_is_recreated(author: User) -> None:
+    StreamPosition.objects.all().delete()
+    Article.objects.create(title="t", content="c", author=author)
+    assert records("myproject.article")[0][3] == 1
+    assert StreamPosition.objects.filter(model="*").exists()
+
+
+def test_records_committed_but_not_sequenced_are_picked_up(author: User) -> None:
+    """A writer that dies after commit leaves records without seq; any pass fixes them."""
+    ChangeRecord.objects.create(model="myproject.article", object_pk="42", op="UPDATED")
+    events = assign_sequence()
+    assert [(e.pk, e.seq) for e in events] == [("42", 1)]
+    assert assign_sequence() == []
+
+
+def test_prune_keeps_the_retention_window(author: User) -> None:
+    Article.objects.create(title="t", content="c", author=author)
+    assert prune(3600) == 0
+    with override_settings(REALTIME={"RETENTION": 0}):
+        assert prune(0) == 1
+    assert StreamPosition.objects.get(model="myproject.article").last_seq == 1
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite",
+                    reason="SQLite admits one writer at a time: two write transactions "
+                           "cannot interleave there (PostgreSQL runs this in CI)")
+def test_interleaved_transactions_never_skip_a_cursor(author: User) -> None:
+    """T1 inserts first (lower id) but commits last. A reader that has seen T2's
+    event must still receive T1's afterwards: the cursor follows commit order."""
+    t1_inserted = threading.Event()
+    t2_committed = threading.Event()
+    seen_after_t2: list[int] = []
+
+    def first_transaction() -> None:
+        try:
+            with transaction.atomic():
+                Article.objects.create(title="T1", content="c", author_id=author.pk)
+                t1_inserted.set()
+                assert t2_committed.wait(10)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=first_transaction)
+    worker.start()
+    assert t1_inserted.wait(10)
+    with transaction.atomic():
+        Article.objects.create(title="T2", content="c", author_id=author.pk)
+    seen_after_t2.extend(ChangeRecord.objects.filter(seq__isnull=False)
+                         .values_list("seq", flat=True))
+    t2_committed.set()
+    worker.join(10)
+    by_title = {a.title: str(a.pk) for a in Article.objects.all()}
+    rows = {pk: (rid, seq) for rid, pk, seq in
+            ChangeRecord.objects.values_list("id", "object_pk", "seq")}
+    t1_id, t1_seq = rows[by_title["T1"]]
+    t2_id, t2_seq = rows[by_title["T2"]]
+    assert t1_id < t2_id  # T1 inserted first...
+    assert t2_seq < t1_seq  # ...but committed last, so its cursor comes after T2's
+    assert max(seen_after_t2) < t1_seq  # a reader at T2's cursor still gets T1
