@@ -77,6 +77,9 @@ def run(ctx: Context) -> dict[str, Any]:
             rows.append({
                 "subscribers": sockets, "server": name, "events": runs[0]["events"],
                 "frames/s": fps, "÷ floor": ratio(fps, floor_fps),
+                # If this is near frames/s ÷ subscribers, the writer, not the server, limited.
+                "writer events/s": median([r["writer"]["sent"] / r["writer"]["seconds"]
+                                           for r in runs]),
                 "server CPU µs/frame": median([r["server_cpu_us_per_frame"] for r in runs]),
                 "lost frames": sum(r["lost"] for r in runs),
             })
