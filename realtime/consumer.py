@@ -28,7 +28,6 @@ from api_graphql.context import RequestContext
 from api_graphql.errors import GraphQLUserError
 from api_graphql.execution import RequestError, executor_for
 from api_graphql.schema import get_schema
-from api_graphql.selection import SelectionBuilder
 from realtime import render
 from realtime.hub import Subscription, database, get_hub, group_key
 from realtime.protocol import PROTOCOLS, Action, Close, LegacyWS, Protocol, ProtocolError
@@ -258,10 +257,7 @@ class Connection:
             raise GraphQLUserError(
                 f"Too many subscriptions on this connection (limit {conf.ws_max_subscriptions}).",
             )
-        values = executor.variables(prepared, variables)
-        root = executor.root_type("subscription")
-        selections = SelectionBuilder(executor.schema, prepared.fragments, values).fields(
-            root, [prepared.operation.selection_set])
+        selections = executor.selections(prepared, executor.variables(prepared, variables))
         if len(selections) != 1:
             raise GraphQLUserError("A subscription operation selects exactly one root field.")
         (selection,) = selections.values()

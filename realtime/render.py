@@ -93,7 +93,9 @@ def _matched_before(group: SubscriptionGroup, condition: Condition, event: Chang
                     gone: bool) -> bool:
     model = group.spec.model
     if not condition.q:
-        return True
+        # Without a condition nothing can leave it: an object not found was deleted,
+        # and its DELETED event follows.
+        return gone
     if event.previous is None:
         # What it was is unknown: LEFT if the subscriber may see it now.
         return restrict(model._default_manager.filter(pk=event.pk), condition.rule).exists()
@@ -118,6 +120,7 @@ def render_events(group: SubscriptionGroup, events: list[ChangeEvent]) -> list[t
         group.executions += 1
         for row, node in reader.nodes(spec, qs, _node_children(group.selection)):
             found[str(row[spec.pk.attname])] = node
+    deleted_later = {e.pk for e in events if e.op == DELETED}
     result = []
     for event in events:
         if event.op in (CREATED, UPDATED):
@@ -125,7 +128,8 @@ def render_events(group: SubscriptionGroup, events: list[ChangeEvent]) -> list[t
             if found_node is not None:
                 result.append((event.seq, payload(group, event.op, event.seq, event.pk,
                                                   found_node, event.changed_fields)))
-            elif event.op == UPDATED and _matched_before(group, condition, event, gone=False):
+            elif (event.op == UPDATED and event.pk not in deleted_later
+                  and _matched_before(group, condition, event, gone=False)):
                 result.append((event.seq, payload(group, LEFT, event.seq, event.pk, None,
                                                   event.changed_fields)))
         elif event.op == DELETED and _matched_before(group, condition, event, gone=True):
