@@ -12,9 +12,9 @@ from typing import Any
 
 from graphql import (
     FieldNode,
-    GraphQLError,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLIncludeDirective,
     GraphQLObjectType,
     GraphQLSchema,

@@ -143,7 +143,7 @@ def test_filters_left_and_many_to_many(server: DaphneServer, author: User) -> No
         event = await socket.event("a", "article_changes")
         assert (event["op"], event["node"]["title"]) == ("CREATED", "News 1")
         pk = event["pk"]
-        shell("Tag.objects.create(name='python').articles.add(Article.objects.get(pk=%s))" % pk)
+        shell(f"Tag.objects.create(name='python').articles.add(Article.objects.get(pk={pk}))")
         event = await socket.event("a", "article_changes")
         assert (event["op"], event["pk"], event["changed_fields"]) == ("UPDATED", pk, ["tags"])
         shell(f"a = Article.objects.get(pk={pk}); a.title = 'Old news'; a.save()")
