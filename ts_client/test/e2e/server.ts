@@ -128,3 +128,63 @@ export async function startDaphne(port?: number): Promise<Daphne> {
     },
   };
 }
+
+const SESSION_BOOT = `
+import json, sys, traceback
+import django
+django.setup()
+scope = {}
+for line in sys.stdin:
+    try:
+        exec(json.loads(line), scope)
+        print(json.dumps({"ok": True, "result": scope.pop("result", None)}, default=str), flush=True)
+    except Exception:
+        print(json.dumps({"ok": False, "error": traceback.format_exc()}), flush=True)
+`;
+
+/**
+ * One long-lived Django process (like a worker) that runs code on demand, so a test
+ * can write, wait for the event, and write again without paying Python's start-up.
+ * Code sets \`result\` to send a value back.
+ */
+export class PythonSession {
+  private readonly child: ChildProcess;
+  private readonly waiting: Array<{ ok: (v: unknown) => void; fail: (e: Error) => void }> = [];
+  private buffer = '';
+
+  constructor() {
+    this.child = spawn(PYTHON, ['-u', '-c', SESSION_BOOT], { cwd: ROOT, env: pythonEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    this.child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()).slice(-4000));
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      this.buffer += chunk.toString();
+      let newline: number;
+      while ((newline = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, newline);
+        this.buffer = this.buffer.slice(newline + 1);
+        const reply = JSON.parse(line) as { ok: boolean; result?: unknown; error?: string };
+        const next = this.waiting.shift();
+        if (reply.ok) next?.ok(reply.result);
+        else next?.fail(new Error(reply.error));
+      }
+    });
+    this.child.once('exit', (code) => {
+      for (const w of this.waiting.splice(0)) w.fail(new Error(`python exited with ${code}: ${stderr}`));
+    });
+  }
+
+  /** Run statements (several lines allowed); resolves to the value of \`result\`. */
+  run<T = unknown>(code: string): Promise<T> {
+    return new Promise<T>((ok, fail) => {
+      this.waiting.push({ ok: ok as (v: unknown) => void, fail });
+      this.child.stdin?.write(`${JSON.stringify(code)}\n`);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.stdin?.end();
+    await exited;
+  }
+}
