@@ -47,7 +47,7 @@ export interface LiveHandlers<Row> {
 }
 
 export interface LiveSubscription {
-  /** Resolves at the first READY: from then on no change is missed. */
+  /** Resolves at the first READY (or RESYNC): from then on no change is missed. */
   readonly ready: Promise<void>;
   readonly cursor: string | null;
   readonly status: LiveStatus;
@@ -195,7 +195,8 @@ export class Live {
           const marker = event.op === 'READY' || event.op === 'RESYNC';
           if (!marker && isDuplicate(event.cursor, cursor)) return;
           if (event.cursor !== null && event.cursor !== undefined) cursor = event.cursor;
-          if (event.op === 'READY') {
+          // RESYNC stands in for READY when the server cannot replay: live from here on.
+          if (marker) {
             entry.setStatus('ready');
             resolveReady();
           }

@@ -17,4 +17,4 @@ if "CONFIG" in CHANNEL_LAYERS["default"]:
 
 # A resume that would replay more than this answers RESYNC: small, so the RESYNC
 # path is reachable from a test (the restart test misses fewer events than this).
-REALTIME = {"MAX_REPLAY": 5}
+REALTIME = {"MAX_REPLAY": 20}
