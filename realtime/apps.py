@@ -8,9 +8,10 @@ class RealtimeConfig(AppConfig):
 
     def ready(self) -> None:
         from api_graphql.schema import add_contributor
-        from realtime import capture, signals
+        from realtime import capture, daphne_close, signals
         from realtime.schema import subscription_fields
 
+        daphne_close.enable()
         capture.connect()
         signals.connect()
         add_contributor(subscription_fields)

@@ -341,7 +341,8 @@ class Heartbeat:
             ping = connection.protocol.ping()
             if ping is not None:
                 connection.enqueue(ping)
-                if not isinstance(connection.protocol, LegacyWS):
+                unanswered = connection.pong_deadline is not None
+                if not isinstance(connection.protocol, LegacyWS) and not unanswered:
                     connection.pong_deadline = now + conf.ws_pong_timeout
 
 

@@ -45,6 +45,7 @@ class Condition:
 
     def __init__(self, context: RequestContext, spec: ModelSpec,
                  selection: FieldSelection) -> None:
+        context.scope.require_read(spec)
         rule = context.scope.read_rule(spec)
         self.readable = rule is not False
         compiled = FilterCompiler(context.built.graph, context.scope).compile(
