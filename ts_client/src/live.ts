@@ -12,7 +12,7 @@
  * - restart on identity change (login, logout, token refresh): the socket's user is
  *   fixed at connection_init, so we drop it and reconnect at once (no backoff).
  */
-import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws/client';
 import type { Client } from './client.js';
 import type { Document } from './compile.js';
 import { GraphQLRequestError, type ChangeEvent, type GraphQLErrorShape } from './protocol.js';
