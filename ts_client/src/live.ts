@@ -31,6 +31,12 @@ export interface LiveOptions {
   maxDelay?: number;
   /** Keep the socket open this long after the last subscription ends. Default 0. */
   lazyCloseTimeout?: number;
+  /**
+   * The server closed the socket with 4403 (token expired, session logged out
+   * elsewhere). Refresh the token here (e.g. `refreshToken(client)`); the socket
+   * reconnects after the usual backoff either way.
+   */
+  onForbidden?: () => void | Promise<void>;
 }
 
 export type LiveStatus = 'connecting' | 'ready' | 'reconnecting' | 'closed' | 'error';
@@ -87,8 +93,14 @@ export class Live {
   ) {
     this.options = {
       keepAlive: 15_000, pongTimeout: 10_000, minDelay: 500, maxDelay: 30_000, lazyCloseTimeout: 0,
+      onForbidden: () => undefined,
       ...options,
     };
+    // Browsers: a laptop waking up or a network coming back deserves a reconnect now,
+    // not after the backoff (and a socket from before the sleep may be dead silently).
+    if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
+      window.addEventListener('online', () => this.restart());
+    }
   }
 
   /** The shared socket's client, created on first use. */
@@ -125,8 +137,11 @@ export class Live {
         pong: (received) => {
           if (received) clearTimeout(this.pongTimer);
         },
-        closed: () => {
+        closed: (event) => {
           clearTimeout(this.pongTimer);
+          if ((event as { code?: number } | undefined)?.code === 4403) {
+            Promise.resolve(this.options.onForbidden()).catch(() => undefined);
+          }
           for (const entry of this.entries) entry.setStatus('reconnecting');
         },
       },

@@ -148,6 +148,16 @@ for i in range(25):
     await editor.close();
   });
 
+  it('a subscription the user may not read is refused', async () => {
+    const anonymous = client();
+    const errors: unknown[] = [];
+    const sub = User.objects.using(anonymous).subscribe({ onError: (e) => errors.push(e) });
+    await expect(sub.ready).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(sub.status).toBe('error');
+    expect(errors).toHaveLength(1);
+    await anonymous.close();
+  });
+
   // Server bug (reported): a cursor from the future answers RESYNC but keeps the
   // future cursor as the delivery floor, so no later event is ever delivered.
   it.skip('RESYNC after a cursor this database never issued, then events continue', async () => {

@@ -199,6 +199,19 @@ describe('live socket', () => {
     expect(b.statuses).toEqual(['connecting', 'reconnecting']);
   });
 
+  it('a 4403 close (expired token) calls onForbidden, then reconnects with the refreshed token', async () => {
+    let c!: Client;
+    c = fakeClient({ onForbidden: () => c.setToken('fresh') });
+    const w = watch(c);
+    await until(() => FakeSocket.sockets[0]?.subscribes().length === 1, 'subscribe');
+    FakeSocket.sockets[0]!.event('READY', '3');
+    await w.sub.ready;
+    FakeSocket.sockets[0]!.close(4403, 'Forbidden');
+    await until(() => FakeSocket.sockets.at(-1)!.subscribes().length === 1 && FakeSocket.sockets.length >= 2, 'reconnect');
+    expect(FakeSocket.sockets.at(-1)!.sent[0]).toEqual({ type: 'connection_init', payload: { authorization: 'Bearer fresh' } });
+    expect(FakeSocket.sockets.at(-1)!.subscribes()[0]!.payload.variables).toEqual({ after: '3' });
+  });
+
   it('RESYNC calls the refetch hook and counts as ready', async () => {
     const w = watch(fakeClient());
     await until(() => FakeSocket.sockets[0]?.subscribes().length === 1, 'subscribe');
