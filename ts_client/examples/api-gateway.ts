@@ -77,6 +77,7 @@ export function createGateway(client: Client): Server {
       (error: unknown) => {
         if (error instanceof DoesNotExist) return send(res, 404, { error: error.message });
         if (error instanceof LookupError) return send(res, 400, { error: error.message });
+        if (error instanceof GraphQLRequestError && error.code === 'BAD_USER_INPUT') return send(res, 400, { error: error.message });
         if (error instanceof GraphQLRequestError && error.code === 'FORBIDDEN') return send(res, 403, { error: error.message });
         send(res, 502, { error: error instanceof Error ? error.message : String(error) });
       },

@@ -77,8 +77,6 @@ interface Entry {
   setStatus(status: LiveStatus): void;
 }
 
-type Socket = { readyState: number; close(code?: number, reason?: string): void };
-
 export class Live {
   private ws: WsClient | null = null;
   private readonly entries = new Set<Entry>();
@@ -314,4 +312,3 @@ export class Live {
   }
 }
 
-export type { Socket };

@@ -217,14 +217,30 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
    * do not apply to events). Resumes from the last cursor after a reconnect.
    */
   subscribe(handlers: LiveHandlers<Row>): LiveSubscription {
-    return clientOf(this.binding).live.subscribe<Row>(this.changesDocument(), this.model.roots.changes!, handlers);
+    const { onEvent } = handlers;
+    return clientOf(this.binding).live.subscribe<Row>(this.changesDocument(), this.model.roots.changes!, {
+      ...handlers,
+      onEvent: onEvent && ((event) => onEvent(this.hydrateEvent(event))),
+    });
   }
 
   /** The same as an async iterator: `for await (const event of qs.changes()) ...`. */
   changes(handlers: Omit<LiveHandlers<Row>, 'onEvent'> = {}): AsyncIterableIterator<ChangeEvent<Row>> & {
     subscription: LiveSubscription;
   } {
-    return clientOf(this.binding).live.iterate<Row>(this.changesDocument(), this.model.roots.changes!, handlers);
+    const events = clientOf(this.binding).live.iterate<Row>(this.changesDocument(), this.model.roots.changes!, handlers);
+    const next = events.next.bind(events);
+    events.next = async () => {
+      const result = await next();
+      return result.done ? result : { done: false, value: this.hydrateEvent(result.value) };
+    };
+    return events;
+  }
+
+  /** Event nodes are rows like any other: full rows get their relation managers. */
+  private hydrateEvent(event: ChangeEvent<Row>): ChangeEvent<Row> {
+    if (this.state.fields !== null || !event.node) return event;
+    return { ...event, node: hydrate(this.binding, event.node as Record<string, unknown>) as Row };
   }
 }
 
@@ -330,6 +346,10 @@ export class RelatedManager<T extends ModelTypes> extends Manager<T> {
     this.owner = owner;
     this.accessor = accessor;
     this.ownerPk = ownerPk;
+  }
+
+  override using(client: Client): RelatedManager<T> {
+    return new RelatedManager<T>({ ...this.owner, client }, this.accessor, this.ownerPk);
   }
 
   protected override base(): QuerySet<T> {

@@ -64,6 +64,7 @@ it('/api/articles searches published articles', async () => {
   expect(one.body.tags).toHaveLength(3);
   expect((await get('/api/articles/99999999')).status).toBe(404);
   expect((await get('/api/nothing')).status).toBe(404);
+  expect((await get('/api/articles/not-a-number')).status).toBe(400);
 });
 
 it('/api/articles/changes streams live changes as Server-Sent Events', async () => {
