@@ -11,6 +11,7 @@ spec: with ``application/graphql-response+json`` a request that cannot run gets
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -22,7 +23,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from api_graphql import tokens
+from api_graphql import logs, tokens
 from api_graphql.conf import graphql_settings
 from api_graphql.context import RequestContext
 from api_graphql.execution import RequestError, executor_for
@@ -108,6 +109,7 @@ class GraphQLView(View):
         built = get_schema()
         executor = executor_for(built)
         context = RequestContext(built, user, request, "http")
+        started, prepared = time.perf_counter(), None
         try:
             prepared = executor.prepare(query, operation_name)  # type: ignore[arg-type]
             if prepared.kind == "mutation":
@@ -121,7 +123,9 @@ class GraphQLView(View):
             if prepared.kind == "subscription":
                 raise RequestError([{"message": "Subscriptions need the WebSocket endpoint."}])
             result = executor.execute_prepared(context, prepared, payload.get("variables"))
+            status = 200
         except RequestError as error:
+            result = {"errors": error.errors}
             status = error.status if media == GRAPHQL_RESPONSE else 200
-            return _response({"errors": error.errors}, status, media)
-        return _response(result, 200, media)
+        logs.operation(prepared, started, status, result)
+        return _response(result, status, media)

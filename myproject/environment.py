@@ -65,10 +65,35 @@ def database_from_url(url: str | None, sqlite_path: Path) -> dict[str, Any]:
     }
 
 
-def channel_layer_from_url(url: str | None) -> dict[str, Any]:
+def channel_layer_from_url(url: str | None, prefix: str | None = None) -> dict[str, Any]:
+    """The in-memory layer, or Redis Pub/Sub. Pub/Sub channels ignore Redis' database
+    number, so deployments sharing one Redis keep apart by ``prefix`` (REDIS_PREFIX)."""
     if not url:
         return {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     return {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [url]},
+        "CONFIG": {"hosts": [url], "prefix": prefix or "asgi"},
+    }
+
+
+def logging_config(level: str | None, log_format: str | None) -> dict[str, Any]:
+    """Django's LOGGING: every record to stderr, plain text or one JSON object per
+    line (``LOG_FORMAT=json``). LOG_LEVEL=INFO adds a line per GraphQL operation
+    and per HTTP request served by ``manage.py serve``."""
+    if log_format not in (None, "", "plain", "json"):
+        raise ValueError(f"LOG_FORMAT must be plain or json, got {log_format!r}")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+            "json": {"()": "api_graphql.logs.JsonFormatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json" if log_format == "json" else "plain",
+            },
+        },
+        "root": {"handlers": ["console"], "level": (level or "WARNING").upper()},
     }

@@ -13,6 +13,7 @@ from myproject.environment import (
     database_from_url,
     env_bool,
     env_list,
+    logging_config,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "realtime.metrics.ServerErrorCounter",  # outermost: it must see every 500
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,7 +69,8 @@ TEMPLATES = [
 DATABASES = {
     "default": database_from_url(os.environ.get("DATABASE_URL"), BASE_DIR / "db.sqlite3"),
 }
-CHANNEL_LAYERS = {"default": channel_layer_from_url(os.environ.get("REDIS_URL"))}
+CHANNEL_LAYERS = {"default": channel_layer_from_url(os.environ.get("REDIS_URL"),
+                                                   os.environ.get("REDIS_PREFIX"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"
@@ -86,9 +89,4 @@ API_GRAPHQL = {
     "WS_ALLOW_NO_ORIGIN": env_bool("GRAPHQL_WS_ALLOW_NO_ORIGIN", True),
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-}
+LOGGING = logging_config(os.environ.get("LOG_LEVEL"), os.environ.get("LOG_FORMAT"))

@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from realtime import health, metrics
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # For the balancer and the orchestrator (liveness, readiness) and Prometheus.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include("api_graphql.urls")),
 ]

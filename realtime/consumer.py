@@ -349,6 +349,16 @@ class Heartbeat:
 heartbeat = Heartbeat()
 
 
+async def close_all(code: int, reason: str) -> int:
+    """Close every live socket of this process, e.g. with 1001 on shutdown; how many.
+
+    Each connection then releases its subscriptions as on any close."""
+    connections = [c for c in list(heartbeat.connections) if not c.closed]
+    for connection in connections:
+        await connection.close(code, reason)
+    return len(connections)
+
+
 class GraphQLWebSocket:
     """The ASGI application for ``ws://.../graphql``."""
 
