@@ -47,11 +47,14 @@ export function djangoShell(code: string, timeout = 120_000): Promise<string> {
   return python(['manage.py', 'shell', '-c', code], timeout);
 }
 
-export async function prepareDatabase(): Promise<void> {
+/** Fresh database, migrated and seeded; resolves to the last seeded article's id. */
+export async function prepareDatabase(): Promise<string> {
   mkdirSync(WORK, { recursive: true });
   await python([join(here, 'prepare_db.py')]);
   await python(['manage.py', 'migrate', '--no-input', '-v', '0'], 300_000);
   await python(['manage.py', 'seed_demo', '--articles', '300', '--users', '40']);
+  const out = await djangoShell('from myproject.models import Article; print(Article.objects.order_by("-id")[0].id)');
+  return out.trim().split('\n').pop()!; // the shell may print its auto-imports first
 }
 
 export function freePort(): Promise<number> {
