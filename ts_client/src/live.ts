@@ -297,8 +297,9 @@ export class Live {
 
   /** Reconnect now with the client's current identity; subscriptions resume from their cursors. */
   restart(): void {
-    if (this.ws === null || this.entries.size === 0) return; // the next connect reads the new identity
-    this.restarting = true;
+    if (this.ws === null) return; // the first connect will read the new identity
+    // With subscriptions, reconnect at once; without, just drop an idle (lazily kept) socket.
+    if (this.entries.size > 0) this.restarting = true;
     this.ws.terminate();
   }
 
