@@ -215,20 +215,23 @@ class ModelWriter:
                 manager.remove(*changes["remove"])
 
     def find(self, pk: Any, rule: Q | bool) -> models.Model | None:
-        readable = self.context.scope.readable(self.spec)
-        if readable is None:
-            raise PermissionDenied(f"You do not have permission to view {self.spec.type_name}.")
+        """The row to change or delete, among the rows the write rule allows.
+
+        As in the admin, the write permission decides, not the view permission: a user
+        with only ``delete_<model>`` may delete rows they cannot read (the payload's
+        node is then null). A row outside the rule is "not found", like a missing one.
+        """
         try:
             key = self.spec.pk.django_field.to_python(pk)
         except ValidationError:
             raise GraphQLUserError(
                 f"Invalid primary key for {self.spec.type_name}: {pk!r}"
             ) from None
-        if isinstance(rule, Q):
-            readable = readable.filter(rule)
-        if not readable.filter(pk=key).exists():
+        manager = self.spec.model._default_manager
+        writable = manager.filter(rule) if isinstance(rule, Q) else manager.all()
+        if not writable.filter(pk=key).exists():
             return None
-        return self.spec.model._default_manager.select_for_update().get(pk=key)
+        return manager.select_for_update().get(pk=key)
 
 
 def _payload(context: RequestContext, spec: ModelSpec, selection: FieldSelection, *,

@@ -1,0 +1,943 @@
+"""The permission matrix: every exposed model x every role x every operation.
+
+Models come from the registry (a new model is covered without a new test); the
+expected outcome of every cell comes from ``tests/matrix.py``, which asks Django
+(``has_perm``) and the demo's documented row rules, never api_graphql. "Zero leaks":
+a list or count never includes a row the role may not read, a relation to an
+unreadable row is null / [] / a null count, filtering or ordering through an
+unreadable relation is FORBIDDEN, a refused write changes nothing, and a
+subscription delivers no event about an object the role may not view.
+
+The matrix is written to ``tests/artifacts/permission_matrix.txt`` and its size is
+printed at the end of the module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import models
+from django.db.models import signals
+from graphql import GraphQLInputObjectType, GraphQLObjectType
+
+from api_graphql import tokens
+from api_graphql.model_graph import ModelGraph, ModelSpec, RelationSpec
+from api_graphql.registry import site
+from api_graphql.schema import get_schema
+from tests.conftest import GraphQLClient
+from tests.matrix import (
+    ALL_ROLES,
+    OPERATIONS,
+    RULE_READS,
+    DataSet,
+    any_readable,
+    creation_order,
+    fully_readable,
+    generic_keys,
+    has_action,
+    is_required,
+    label_of,
+    make_role_users,
+    python_value,
+    readable_as,
+    related_objects,
+    row_readable,
+    seed,
+    settable_fields,
+    stream_of,
+    streams_changed_by,
+    wire,
+)
+from tests.servers import DaphneServer, daphne
+from tests.ws_client import GraphQLSocket
+
+EXPOSED = site.exposed_models()
+LABELS = [label_of(m) for m in EXPOSED]
+FORBIDDEN = "FORBIDDEN"
+ARTIFACT = Path(__file__).parent / "artifacts" / "permission_matrix.txt"
+
+#: (model label, role, operation) -> what the API answered, when it was as expected.
+RESULTS: dict[tuple[str, str, str], str] = {}
+FAILURES: dict[tuple[str, str, str], str] = {}
+
+
+@pytest.fixture(autouse=True)
+def fresh_schema() -> Iterator[None]:
+    """Nothing here changes settings or the registry: one schema serves the module
+    (conftest's fixture of this name rebuilds it after every test)."""
+    yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def matrix_report() -> Iterator[None]:
+    yield
+    if not RESULTS and not FAILURES:
+        return
+    cells = {**RESULTS, **{k: f"FAIL {v}" for k, v in FAILURES.items()}}
+    labels = sorted({k[0] for k in cells})
+    roles = [r for r in ALL_ROLES if any(k[1] == r for k in cells)]
+    operations = [o for o in OPERATIONS if any(k[2] == o for k in cells)]
+    lines = [f"permission matrix: {len(cells)} cells = {len(labels)} models x "
+             f"{len(roles)} roles x {len(operations)} operations; "
+             f"{len(RESULTS)} as expected, {len(FAILURES)} not"]
+    for label in labels:
+        for role in roles:
+            row = [f"{op}={cells.get((label, role, op), '-')}" for op in operations]
+            lines.append(f"{label:22} {role:16} " + " | ".join(row))
+    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+    ARTIFACT.write_text("\n".join(lines) + "\n")
+    print("\n" + lines[0] + f" (table: {ARTIFACT})")
+
+
+# -- the world every cell runs in ---------------------------------------------------
+class World:
+    def __init__(self, gql_as: Any) -> None:
+        self.built = get_schema()
+        self.graph: ModelGraph = self.built.graph
+        self.schema = self.built.graphql_schema
+        self.users = make_role_users(EXPOSED)
+        self.data: DataSet = seed(EXPOSED)
+        self.gql_as = gql_as
+
+    def client(self, role: str) -> GraphQLClient:
+        client: GraphQLClient = self.gql_as(self.users[role])
+        return client
+
+    def input_fields(self, name: str) -> dict[str, Any]:
+        found = self.schema.get_type(name)
+        return dict(found.fields) if isinstance(found, GraphQLInputObjectType) else {}
+
+    def mutation_names(self) -> set[str]:
+        root = self.schema.mutation_type
+        return set(root.fields) if root is not None else set()
+
+
+@pytest.fixture
+def world(db: Any, gql_as: Any) -> World:
+    return World(gql_as)
+
+
+class Cells:
+    """Records the outcome of each cell of one (model, role) row of the matrix."""
+
+    def __init__(self, label: str, role: str) -> None:
+        self.label = label
+        self.role = role
+        self.problems: list[str] = []
+
+    def record(self, operation: str, outcome: str, problems: list[str]) -> None:
+        key = (self.label, self.role, operation)
+        if problems:
+            FAILURES[key] = "; ".join(problems)
+            self.problems.extend(f"[{operation}] {p}" for p in problems)
+        else:
+            RESULTS[key] = outcome
+
+    def check(self) -> None:
+        assert not self.problems, f"{self.label} as {self.role}:\n" + "\n".join(self.problems)
+
+
+# -- helpers -----------------------------------------------------------------------------
+def error_codes(result: dict[str, Any]) -> dict[str, str]:
+    return {str(e.get("path", ["?"])[0]): e.get("extensions", {}).get("code")
+            for e in result.get("errors", [])}
+
+
+def expect_forbidden(result: dict[str, Any], keys: list[str]) -> list[str]:
+    """Every key refused with FORBIDDEN, and no data for any of them."""
+    problems = []
+    codes = error_codes(result)
+    for key in keys:
+        if codes.get(key) != FORBIDDEN:
+            problems.append(f"{key}: expected FORBIDDEN, got {codes.get(key)!r}")
+        data = result.get("data") or {}
+        if data.get(key) is not None:
+            problems.append(f"{key}: data leaked with the refusal: {data[key]!r}")
+    return problems
+
+
+def unexpected_errors(result: dict[str, Any]) -> list[str]:
+    return [f"unexpected error: {e}" for e in result.get("errors", [])]
+
+
+def pk_value(obj: models.Model) -> str:
+    return str(obj.pk)
+
+
+def missing_pk(model: type[models.Model]) -> str:
+    highest = model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
+    return str((highest or 0) + 10_000)
+
+
+def count_field_exists(world: World, spec: ModelSpec, relation: RelationSpec) -> bool:
+    type_ = world.schema.get_type(spec.type_name)
+    assert isinstance(type_, GraphQLObjectType)
+    return f"{relation.name}_count" in type_.fields
+
+
+def relation_selection(world: World, spec: ModelSpec) -> str:
+    parts = [spec.pk.name]
+    for name, relation in spec.relations.items():
+        if relation.kind == "generic":
+            fragments = " ".join(f"... on {t.type_name} {{ {t.pk.name} }}" for t in world.graph)
+            parts.append(f"{name} {{ __typename {fragments} }}")
+            continue
+        target = world.graph.specs[relation.target]
+        parts.append(f"{name} {{ {target.pk.name} }}")
+        if relation.many and count_field_exists(world, spec, relation):
+            parts.append(f"{name}_count")
+    return " ".join(parts)
+
+
+def expected_node(world: World, spec: ModelSpec, user: Any, obj: models.Model) -> dict[str, Any]:
+    """What a readable object must look like with every relation selected."""
+    node: dict[str, Any] = {spec.pk.name: pk_value(obj)}
+    for name, relation in spec.relations.items():
+        related = related_objects(obj, relation.django_field)
+        if relation.kind == "generic":
+            shown = [t for t in related
+                     if world.graph.get(type(t)) is not None and row_readable(user, t)]
+            if shown:
+                target_spec = world.graph.get(type(shown[0]))
+                assert target_spec is not None
+                node[name] = {"__typename": target_spec.type_name,
+                              target_spec.pk.name: pk_value(shown[0])}
+            else:
+                node[name] = None
+            continue
+        target = world.graph.specs[relation.target]
+        readable = [t for t in related if row_readable(user, t)]
+        if relation.many:
+            node[name] = sorted(({target.pk.name: pk_value(t)} for t in readable),
+                                key=lambda item: item[target.pk.name])
+            if count_field_exists(world, spec, relation):
+                node[f"{name}_count"] = (len(readable) if any_readable(user, target.model)
+                                         else None)
+        else:
+            node[name] = {target.pk.name: pk_value(readable[0])} if readable else None
+    return node
+
+
+def normalized(spec: ModelSpec, world: World, node: dict[str, Any] | None) -> Any:
+    """A node with to-many lists sorted by primary key (order is not a permission)."""
+    if node is None:
+        return None
+    result = dict(node)
+    for name, relation in spec.relations.items():
+        if relation.many and isinstance(result.get(name), list):
+            key = world.graph.specs[relation.target].pk.name
+            result[name] = sorted(result[name], key=lambda item: item[key])
+    return result
+
+
+def rows_of(model: type[models.Model]) -> list[models.Model]:
+    return list(model._default_manager.order_by("pk"))
+
+
+# -- the read columns --------------------------------------------------------------------
+def check_reads(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    user = world.users[role]
+    client = world.client(role)
+    model = spec.model
+    everything = rows_of(model)
+    readable = [o for o in everything if row_readable(user, o)]
+    may_read = any_readable(user, model)
+    root = spec.root_name
+    selection = relation_selection(world, spec)
+    result = client(f"""{{
+        rows: {root}_list(limit: 50) {{ {selection} }}
+        total: {root}_count
+        pages: {root}_connection(first: 50) {{ edges {{ node {{ {spec.pk.name} }} }}
+                                                total_count }}
+    }}""")
+    gets = "\n".join(f'g{i}: {root}(pk: "{pk_value(o)}") {{ {selection} }}'
+                     for i, o in enumerate(everything))
+    got = client(f'{{ {gets}\n missing: {root}(pk: "{missing_pk(model)}") {{ {spec.pk.name} }} }}')
+    get_keys = [f"g{i}" for i in range(len(everything))] + ["missing"]
+
+    if not may_read:
+        cells.record("list", FORBIDDEN, expect_forbidden(result, ["rows", "pages"]))
+        cells.record("count", FORBIDDEN, expect_forbidden(result, ["total"]))
+        cells.record("get", FORBIDDEN, expect_forbidden(got, get_keys))
+        # Relations start from a readable row: none here.
+        cells.record("relation", FORBIDDEN, expect_forbidden(result, ["rows"]))
+        return
+
+    problems = unexpected_errors(result)
+    data = result.get("data") or {}
+    listed = {row[spec.pk.name] for row in data.get("rows") or []}
+    expected_pks = {pk_value(o) for o in readable}
+    if listed != expected_pks:
+        problems.append(f"list: leaked {sorted(listed - expected_pks)}, "
+                        f"missing {sorted(expected_pks - listed)}")
+    paged = {e["node"][spec.pk.name] for e in (data.get("pages") or {}).get("edges", [])}
+    if paged != expected_pks:
+        problems.append(f"connection: got {sorted(paged)}, expected {sorted(expected_pks)}")
+    if data.get("pages") and data["pages"]["total_count"] != len(readable):
+        problems.append(f"connection total_count {data['pages']['total_count']} "
+                        f"!= {len(readable)}")
+    cells.record("list", f"{len(readable)}/{len(everything)} rows", problems)
+
+    total = data.get("total")
+    cells.record("count", f"{total}", [] if total == len(readable)
+                 else [f"count {total} != {len(readable)} readable rows"])
+
+    problems = unexpected_errors(got)
+    for i, obj in enumerate(everything):
+        answer = (got.get("data") or {}).get(f"g{i}")
+        if row_readable(user, obj):
+            want = expected_node(world, spec, user, obj)
+            if normalized(spec, world, answer) != want:
+                problems.append(f"get {obj.pk}: {answer!r} != {want!r}")
+        elif answer is not None:
+            problems.append(f"get {obj.pk}: unreadable row returned {answer!r}")
+    if (got.get("data") or {}).get("missing") is not None:
+        problems.append("a missing pk returned a row")
+    cells.record("get", f"{len(readable)} shown, {len(everything) - len(readable)} null",
+                 problems)
+
+    problems = []
+    by_pk = {row[spec.pk.name]: row for row in data.get("rows") or []}
+    for obj in readable:
+        want = expected_node(world, spec, user, obj)
+        answer = normalized(spec, world, by_pk.get(pk_value(obj)))
+        if answer is not None and answer != want:
+            problems.append(f"{obj.pk}: {answer!r} != {want!r}")
+    cells.record("relation", f"{len(spec.relations)} relations", problems)
+
+
+def check_filters(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """Filtering and ordering through every relation."""
+    user = world.users[role]
+    client = world.client(role)
+    model = spec.model
+    root = spec.root_name
+    parents = rows_of(model)
+    problems: list[str] = []
+    outcomes: list[str] = []
+    for name, relation in spec.relations.items():
+        if relation.kind == "generic":
+            continue
+        target = world.graph.specs[relation.target]
+        candidates = [pk_value(t) for t in rows_of(target.model)] + [missing_pk(target.model)]
+        variables = {f"f{i}": {name: {target.pk.name: {"exact": pk}}}
+                     for i, pk in enumerate(candidates)}
+        header = ", ".join(f"$f{i}: {spec.filter_name}" for i in range(len(candidates)))
+        body = "\n".join(f"l{i}: {root}_list(filters: $f{i}, limit: 50) {{ {spec.pk.name} }}"
+                         f" c{i}: {root}_count(filters: $f{i})" for i in range(len(candidates)))
+        result = client(f"query({header}) {{ {body} }}", variables)
+        keys = [f"{p}{i}" for i in range(len(candidates)) for p in ("l", "c")]
+        if not (any_readable(user, model) and any_readable(user, target.model)):
+            problems.extend(f"filter {name}: {p}" for p in expect_forbidden(result, keys))
+            outcomes.append(f"{name}:FORBIDDEN")
+        else:
+            problems.extend(f"filter {name}: {p}" for p in unexpected_errors(result))
+            data = result.get("data") or {}
+            related = {pk_value(p): {pk_value(t) for t in related_objects(p, relation.django_field)
+                                     if row_readable(user, t)}
+                       for p in parents if row_readable(user, p)}
+            for i, pk in enumerate(candidates):
+                want = {p for p, targets in related.items() if pk in targets}
+                got = {row[spec.pk.name] for row in data.get(f"l{i}") or []}
+                if got != want:
+                    problems.append(f"filter {name}={pk}: got {sorted(got)}, "
+                                    f"expected {sorted(want)}")
+                if data.get(f"c{i}") != len(want):
+                    problems.append(f"filter {name}={pk}: count {data.get(f'c{i}')} "
+                                    f"!= {len(want)}")
+            outcomes.append(f"{name}:ok")
+        if relation.many:
+            continue
+        ordered = client(f"""{{ o: {root}_list(ordering: [{{{name}: {{{target.pk.name}: ASC}}}}],
+                                                limit: 50) {{ {spec.pk.name} }} }}""")
+        if not (any_readable(user, model) and fully_readable(user, target.model)):
+            problems.extend(f"order by {name}: {p}" for p in expect_forbidden(ordered, ["o"]))
+        else:
+            problems.extend(f"order by {name}: {p}" for p in unexpected_errors(ordered))
+            got = {row[spec.pk.name] for row in (ordered.get("data") or {}).get("o") or []}
+            want = {pk_value(p) for p in parents if row_readable(user, p)}
+            if got != want:
+                problems.append(f"order by {name}: got {sorted(got)}, expected {sorted(want)}")
+    cells.record("filter_relation", " ".join(outcomes) or "no relations", problems)
+
+
+# -- the write columns --------------------------------------------------------------------
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    fresh = type(obj)._default_manager.get(pk=obj.pk)
+    return {f.attname: getattr(fresh, f.attname) for f in fresh._meta.concrete_fields
+            if not getattr(f, "auto_now", False)}
+
+
+def create_input(world: World, spec: ModelSpec) -> tuple[dict[str, Any], dict[str, Any],
+                                                           list[str]]:
+    """(input, the foreign key targets it names, required fields the input cannot set)."""
+    model = spec.model
+    offered = world.input_fields(f"{spec.type_name}CreateInput")
+    values: dict[str, Any] = {}
+    targets: dict[str, models.Model] = {}
+    unsettable: list[str] = []
+    index = world.data.fresh_index()
+    for f in settable_fields(model):
+        if not is_required(f):
+            continue
+        if f.name not in offered:
+            unsettable.append(f.name)
+            continue
+        if f.is_relation:
+            target_model = f.related_model
+            assert isinstance(target_model, type)
+            if f.unique:  # a one-to-one: a target nobody points at yet
+                target = world.data.make(target_model, world.data.fresh_index(),
+                                         optional=False)
+            else:
+                pool = rows_of(target_model)
+                target = pool[index % len(pool)]
+            values[f.name] = pk_value(target)
+            targets[f.name] = target
+        else:
+            value = python_value(model, f, index)
+            enum = spec.fields[f.name].enum
+            values[f.name] = enum.name_by_value[value] if enum is not None else wire(value)
+    return values, targets, unsettable
+
+
+def check_create(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    user = world.users[role]
+    model = spec.model
+    name = f"create_{spec.root_name}"
+    if name not in world.mutation_names():
+        cells.record("create", "not offered", [])
+        return
+    values, targets, unsettable = create_input(world, spec)
+    before = set(model._default_manager.values_list("pk", flat=True))
+    result = world.client(role)(
+        f"""mutation($data: {spec.type_name}CreateInput!) {{
+            {name}(data: $data) {{ ok pk errors {{ field message code }}
+                                   node {{ {spec.pk.name} }} }}
+        }}""", {"data": values})
+    after = set(model._default_manager.values_list("pk", flat=True))
+    problems: list[str] = []
+    if not has_action(user, model, "add"):
+        problems += expect_forbidden(result, [name])
+        if after != before:
+            problems.append(f"a refused create stored rows {sorted(after - before)}")
+        cells.record("create", FORBIDDEN, problems)
+        return
+    problems += unexpected_errors(result)
+    payload = (result.get("data") or {}).get(name) or {}
+    hidden = sorted(k for k, t in targets.items() if not row_readable(user, t))
+    if hidden or unsettable:
+        want = ({(k, "does_not_exist") for k in hidden} if hidden
+                else {(k, "null") for k in unsettable})
+        got = {(e["field"], e["code"]) for e in payload.get("errors", [])}
+        if payload.get("ok") is not False or got != want:
+            problems.append(f"expected field errors {sorted(want)}, got {payload!r}")
+        if after != before:
+            problems.append(f"a refused create stored rows {sorted(after - before)}")
+        cells.record("create", "refused: " + ",".join(f for f, _ in sorted(want)), problems)
+        return
+    new = after - before
+    if payload.get("ok") is not True or len(new) != 1:
+        problems.append(f"create failed: {payload!r}, new rows {sorted(new)}")
+        cells.record("create", "?", problems)
+        return
+    obj = model._default_manager.get(pk=next(iter(new)))
+    if payload.get("pk") != pk_value(obj):
+        problems.append(f"payload pk {payload.get('pk')} != {obj.pk}")
+    for field_name, value in values.items():
+        f = model._meta.get_field(field_name)
+        stored = getattr(obj, f.attname)
+        sent = targets[field_name].pk if field_name in targets else None
+        if sent is None:
+            enum = spec.fields[field_name].enum
+            sent = enum.value_by_name[value] if enum is not None else value
+        if wire(stored) != wire(sent) and str(stored) != str(sent):
+            problems.append(f"{field_name}: stored {stored!r}, sent {sent!r}")
+    want_node = {spec.pk.name: pk_value(obj)} if row_readable(user, obj) else None
+    if payload.get("node") != want_node:
+        problems.append(f"node {payload.get('node')!r} != {want_node!r}")
+    cells.record("create", "created" + ("" if want_node else " (node hidden)"), problems)
+
+
+def update_field(world: World, spec: ModelSpec) -> models.Field | None:
+    offered = world.input_fields(f"{spec.type_name}UpdateInput")
+    for f in settable_fields(spec.model):
+        if (f.name in offered and not f.is_relation and not f.choices
+                and isinstance(f, models.CharField | models.TextField)):
+            return f
+    return None
+
+
+def check_update(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    user = world.users[role]
+    model = spec.model
+    name = f"update_{spec.root_name}"
+    field = update_field(world, spec)
+    if name not in world.mutation_names() or field is None:
+        cells.record("update", "not offered", [])
+        return
+    obj = rows_of(model)[0]
+    before = snapshot(obj)
+    value = python_value(model, field, world.data.fresh_index())
+    result = world.client(role)(
+        f"""mutation($pk: ID!, $data: {spec.type_name}UpdateInput!) {{
+            {name}(pk: $pk, data: $data) {{ ok pk errors {{ field message code }}
+                                             node {{ {spec.pk.name} {field.name} }} }}
+        }}""", {"pk": pk_value(obj), "data": {field.name: value}})
+    after = snapshot(obj)
+    problems: list[str] = []
+    if not has_action(user, model, "change"):
+        problems += expect_forbidden(result, [name])
+        if after != before:
+            problems.append(f"a refused update changed the row: {before} -> {after}")
+        cells.record("update", FORBIDDEN, problems)
+        return
+    problems += unexpected_errors(result)
+    payload = (result.get("data") or {}).get(name) or {}
+    if payload.get("ok") is not True:
+        problems.append(f"update failed: {payload!r}")
+    if after != {**before, field.attname: value}:
+        problems.append(f"update changed {before} -> {after}, expected only {field.name}")
+    refreshed = model._default_manager.get(pk=obj.pk)
+    want_node = ({spec.pk.name: pk_value(obj), field.name: value}
+                 if row_readable(user, refreshed) else None)
+    if payload.get("node") != want_node:
+        problems.append(f"node {payload.get('node')!r} != {want_node!r}")
+    cells.record("update", f"changed {field.name}", problems)
+
+
+def check_delete(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    user = world.users[role]
+    model = spec.model
+    name = f"delete_{spec.root_name}"
+    if name not in world.mutation_names():
+        cells.record("delete", "not offered", [])
+        return
+    victim = world.data.make(model, world.data.fresh_index(), optional=False)
+    was_readable = row_readable(user, victim)
+    result = world.client(role)(
+        f"""mutation($pk: ID!) {{
+            {name}(pk: $pk) {{ ok pk errors {{ field message code }} node {{ {spec.pk.name} }} }}
+        }}""", {"pk": pk_value(victim)})
+    exists = model._default_manager.filter(pk=victim.pk).exists()
+    problems: list[str] = []
+    if not has_action(user, model, "delete"):
+        problems += expect_forbidden(result, [name])
+        if not exists:
+            problems.append("a refused delete removed the row")
+        cells.record("delete", FORBIDDEN, problems)
+        return
+    problems += unexpected_errors(result)
+    payload = (result.get("data") or {}).get(name) or {}
+    want_node = {spec.pk.name: pk_value(victim)} if was_readable else None
+    if payload.get("ok") is not True or payload.get("pk") != pk_value(victim):
+        problems.append(f"delete failed: {payload!r}")
+    if payload.get("node") != want_node:
+        problems.append(f"node {payload.get('node')!r} != {want_node!r}")
+    if exists:
+        problems.append("the row is still there")
+    cells.record("delete", "deleted" + ("" if was_readable else " (node hidden)"), problems)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+@pytest.mark.parametrize("label", LABELS)
+def test_permission_matrix(world: World, label: str, role: str) -> None:
+    spec = world.graph.specs[label]
+    cells = Cells(label, role)
+    check_reads(world, spec, role, cells)
+    check_filters(world, spec, role, cells)
+    check_create(world, spec, role, cells)
+    check_update(world, spec, role, cells)
+    check_delete(world, spec, role, cells)
+    cells.check()
+
+
+def test_the_matrix_covers_every_exposed_model() -> None:
+    """The parametrization comes from the registry: nothing exposed escapes it."""
+    assert set(LABELS) == {label_of(m) for m in site.exposed_models()}
+    assert {"myproject.user", "myproject.article", "myproject.tag", "myproject.comment",
+            "myproject.profile"} <= set(LABELS)
+
+
+# -- the subscribe column: one real daphne, one real socket per role ------------------
+WAIT = 20.0
+CREATED, UPDATED, DELETED, LEFT, READY = "CREATED", "UPDATED", "DELETED", "LEFT", "READY"
+Event = tuple[str, str, Any]  # (op, pk, node)
+
+
+@dataclass
+class Change:
+    """One change as Django's signals report it, and who could read it before."""
+
+    op: str
+    pk: str
+    labels: set[str]
+    before: dict[str, dict[str, bool]] | None
+
+
+class ChangeLog:
+    """Django's own signals, recorded while a step of the scenario runs."""
+
+    def __init__(self, users: dict[str, Any], specs: list[ModelSpec]) -> None:
+        self.users = users
+        self.specs = specs
+        self.changes: list[Change] = []
+        self._before: dict[tuple[type, str], dict[str, dict[str, bool]]] = {}
+
+    def subscribers_of(self, model: type[models.Model]) -> list[ModelSpec]:
+        streams = streams_changed_by(model)
+        return [s for s in self.specs if stream_of(s.model) in streams]
+
+    def view(self, model: type[models.Model], pk: Any) -> dict[str, dict[str, bool]]:
+        result = {}
+        for spec in self.subscribers_of(model):
+            obj = spec.model._default_manager.filter(pk=pk).first()
+            result[spec.label] = {role: obj is not None and readable_as(user, spec.model, obj)
+                                  for role, user in self.users.items()}
+        return result
+
+    def add(self, op: str, model: type[models.Model], pk: Any,
+            before: dict[str, dict[str, bool]] | None) -> None:
+        labels = {s.label for s in self.subscribers_of(model)}
+        if labels:
+            self.changes.append(Change(op, str(pk), labels, before))
+
+    def pre_save(self, sender: Any, instance: models.Model, **kwargs: Any) -> None:
+        if not instance._state.adding and instance.pk is not None:
+            self._before[(type(instance), str(instance.pk))] = self.view(type(instance),
+                                                                         instance.pk)
+
+    def post_save(self, sender: Any, instance: models.Model, created: bool,
+                  **kwargs: Any) -> None:
+        before = None if created else self._before.pop((type(instance), str(instance.pk)), None)
+        self.add(CREATED if created else UPDATED, type(instance), instance.pk, before)
+
+    def post_delete(self, sender: Any, instance: models.Model, **kwargs: Any) -> None:
+        before = {spec.label: {role: readable_as(user, spec.model, instance)
+                               for role, user in self.users.items()}
+                  for spec in self.subscribers_of(type(instance))}
+        self.add(DELETED, type(instance), instance.pk, before)
+
+    def m2m_changed(self, sender: Any, instance: models.Model, action: str,
+                    model: type[models.Model], pk_set: set[Any] | None, **kwargs: Any) -> None:
+        if action != "post_add" or not pk_set:
+            return
+        for changed, pk in [(type(instance), instance.pk),
+                            *((model, p) for p in sorted(pk_set, key=str))]:
+            view = self.view(changed, pk)
+            self.add(UPDATED, changed, pk, view)
+
+    @contextmanager
+    def recording(self) -> Iterator[ChangeLog]:
+        hooks = [(signals.pre_save, self.pre_save), (signals.post_save, self.post_save),
+                 (signals.post_delete, self.post_delete),
+                 (signals.m2m_changed, self.m2m_changed)]
+        for signal, receiver in hooks:
+            signal.connect(receiver, weak=False, dispatch_uid=f"matrix-{id(self)}-{signal!r}")
+        try:
+            yield self
+        finally:
+            for signal, _ in hooks:
+                signal.disconnect(dispatch_uid=f"matrix-{id(self)}-{signal!r}")
+
+
+def to_one(graph: ModelGraph, spec: ModelSpec) -> list[tuple[str, ModelSpec]]:
+    return [(name, graph.specs[r.target]) for name, r in spec.relations.items()
+            if not r.many and r.kind != "generic"]
+
+
+def event_document(graph: ModelGraph, spec: ModelSpec) -> str:
+    relations = " ".join(f"{name} {{ {target.pk.name} }}" for name, target in to_one(graph, spec))
+    return (f"subscription {{ {spec.root_name}_changes {{ op pk "
+            f"node {{ {spec.pk.name} {relations} }} }} }}")
+
+
+def event_node(graph: ModelGraph, spec: ModelSpec, user: Any, obj: models.Model) -> Any:
+    node: dict[str, Any] = {spec.pk.name: pk_value(obj)}
+    for name, target in to_one(graph, spec):
+        related = [t for t in related_objects(obj, spec.relations[name].django_field)
+                   if row_readable(user, t)]
+        node[name] = {target.pk.name: pk_value(related[0])} if related else None
+    return node
+
+
+def expected_events(graph: ModelGraph, spec: ModelSpec, role: str, user: Any,
+                    changes: list[Change]) -> list[Event]:
+    """What a subscriber may receive: CREATED/UPDATED of readable rows, LEFT when an
+    update takes a row out of reach, DELETED of rows it could read (once per object)."""
+    result: list[Event] = []
+    deleted: set[str] = set()
+    for change in changes:
+        if spec.label not in change.labels:
+            continue
+        if change.op == DELETED:
+            if change.pk in deleted:
+                continue  # a parent row deleted with its child: one deletion
+            deleted.add(change.pk)
+            if change.before and change.before[spec.label][role]:
+                result.append((DELETED, change.pk, None))
+            continue
+        obj = spec.model._default_manager.filter(pk=change.pk).first()
+        if obj is not None and readable_as(user, spec.model, obj):
+            result.append((change.op, change.pk, event_node(graph, spec, user, obj)))
+        elif change.op == UPDATED and change.before and change.before[spec.label][role]:
+            result.append((LEFT, change.pk, None))
+    return result
+
+
+def without_repeated_deletes(events: list[Event]) -> list[Event]:
+    result: list[Event] = []
+    for event in events:
+        if event[0] == DELETED and any(e[0] == DELETED and e[1] == event[1] for e in result):
+            continue
+        result.append(event)
+    return result
+
+
+class Listener:
+    """One role's socket, subscribed to every model (and a filter through a relation)."""
+
+    def __init__(self, role: str, socket: GraphQLSocket) -> None:
+        self.role = role
+        self.socket = socket
+        self.events: dict[str, list[Event]] = {}
+        self.first: dict[str, dict[str, Any]] = {}
+
+    def take(self, message: dict[str, Any]) -> None:
+        op_id = message.get("id")
+        if op_id is None:
+            return
+        if op_id not in self.first:
+            self.first[op_id] = message
+            return
+        if message.get("type") == "next":
+            (change,) = message["payload"]["data"].values()
+            self.events.setdefault(op_id, []).append((change["op"], change["pk"],
+                                                      change["node"]))
+
+    async def settle(self) -> None:
+        """Everything the server queued for this socket so far has arrived."""
+        await self.socket.send({"type": "ping"})
+        while True:
+            message = await self.socket.receive(WAIT)
+            if message.get("type") == "pong":
+                return
+            self.take(message)
+
+    async def until(self, last: dict[str, Event]) -> None:
+        """Read until each subscription has received its expected last event."""
+        def missing() -> dict[str, Event]:
+            return {op_id: event for op_id, event in last.items()
+                    if not any(e[:2] == event[:2] for e in self.events.get(op_id, []))}
+
+        deadline = asyncio.get_running_loop().time() + WAIT
+        try:
+            while missing():
+                left = max(deadline - asyncio.get_running_loop().time(), 0.01)
+                # receive() answers pings without returning: bound it from outside.
+                self.take(await asyncio.wait_for(self.socket.receive(left), left))
+        except TimeoutError:
+            raise AssertionError(f"{self.role} never received {missing()}; "
+                                 f"got {self.events}") from None
+
+    def drain(self) -> dict[str, list[Event]]:
+        events, self.events = self.events, {}
+        return events
+
+
+async def open_listeners(server: DaphneServer, users: dict[str, Any], graph: ModelGraph,
+                         specs: list[ModelSpec]) -> dict[str, Listener]:
+    listeners = {}
+    for role, user in users.items():
+        init = ({"authorization": f"Bearer {tokens.issue(user)[0]}"}
+                if user.is_authenticated else {})
+        listeners[role] = Listener(role, await GraphQLSocket.open(server.ws, init=init))
+    for listener in listeners.values():
+        for spec in specs:
+            await listener.socket.subscribe(spec.label, event_document(graph, spec))
+            relations = to_one(graph, spec)
+            if relations:
+                name, target = relations[0]
+                await listener.socket.subscribe(
+                    f"filter:{spec.label}",
+                    f"subscription($f: {spec.filter_name}) {{ {spec.root_name}_changes"
+                    f"(filters: $f) {{ op }} }}",
+                    {"f": {name: {target.pk.name: {"isnull": False}}}})
+    for listener in listeners.values():
+        wanted = {op for spec in specs for op in (spec.label, f"filter:{spec.label}")
+                  if op == spec.label or to_one(graph, spec)}
+        while not wanted <= set(listener.first):
+            listener.take(await listener.socket.receive(WAIT))
+        for op_id, message in listener.first.items():
+            if op_id.startswith("filter:") and message["type"] == "next":
+                await listener.socket.send({"type": "complete", "id": op_id})
+        await listener.settle()
+    return listeners
+
+
+def first_answer(message: dict[str, Any]) -> str:
+    """READY, FORBIDDEN (an error with that code) or what else came first."""
+    if message.get("type") == "next":
+        (change,) = message["payload"]["data"].values()
+        return str(change["op"])
+    if message.get("type") == "error":
+        codes = {e.get("extensions", {}).get("code") for e in message["payload"]}
+        return FORBIDDEN if codes == {FORBIDDEN} else f"error {message['payload']}"
+    return str(message.get("type"))
+
+
+def scenario_steps(exposed: list[type[models.Model]], data: DataSet
+                   ) -> list[tuple[str, Callable[[], None]]]:
+    """create, update (text, booleans and choices flipped: rows enter and leave the
+    public rules), many-to-many add, delete; models whose public rule reads another
+    model run in a later wave, so each step's visibility is unambiguous."""
+    later = [m for m in exposed if label_of(m) in RULE_READS]
+    waves = [[m for m in creation_order(exposed) if m not in later], later]
+    created: dict[type[models.Model], list[models.Model]] = {}
+    steps: list[tuple[str, Callable[[], None]]] = []
+
+    def key(model: type[models.Model], pk: Any) -> list[tuple[type, str]]:
+        return [(m, str(pk)) for m in streams_changed_by(model)]
+
+    for number, wave in enumerate(waves, 1):
+        def create(wave: list[type[models.Model]] = wave) -> None:
+            for model in wave:
+                created[model] = [data.make(model, data.fresh_index()) for _ in range(2)]
+
+        def update(wave: list[type[models.Model]] = wave) -> None:
+            touched: set[tuple[type, str]] = set()
+            for model in wave:
+                fresh = [o for o in rows_of(model)
+                         if not set(key(model, o.pk)) & touched][:3]
+                fields = [f for f in settable_fields(model)
+                          if not f.is_relation and f.name not in gfk_columns(model)]
+                texts = [f for f in fields if isinstance(f, models.CharField | models.TextField)
+                         and not f.choices]
+                flips = [f for f in fields if isinstance(f, models.BooleanField) or f.choices]
+                for index, obj in enumerate(fresh):
+                    touched.update(key(model, obj.pk))
+                    # The first row gets new text; the others flip booleans and choices
+                    # (rows enter and leave public rules), or new text when there are none.
+                    for f in (flips if index and flips else texts[:1]):
+                        if isinstance(f, models.BooleanField):
+                            setattr(obj, f.attname, not getattr(obj, f.attname))
+                        elif f.choices:
+                            options = [v for v, _ in f.flatchoices if v not in ("", None)]
+                            current = getattr(obj, f.attname)
+                            position = options.index(current) if current in options else -1
+                            setattr(obj, f.attname, options[(position + 1) % len(options)])
+                        else:
+                            setattr(obj, f.attname, python_value(model, f, data.fresh_index()))
+                    obj.save()
+
+        def link(wave: list[type[models.Model]] = wave) -> None:
+            touched: set[tuple[type, str]] = set()
+            for model in wave:
+                for m2m in model._meta.many_to_many:
+                    target_model = m2m.related_model
+                    for obj in rows_of(model):
+                        linked = {t.pk for t in getattr(obj, m2m.name).all()}
+                        choices = [t for t in rows_of(target_model)  # type: ignore[arg-type]
+                                   if t.pk not in linked
+                                   and not set(key(target_model, t.pk)) & touched]
+                        if choices and not set(key(model, obj.pk)) & touched:
+                            getattr(obj, m2m.name).add(choices[0])
+                            touched.update(key(model, obj.pk))
+                            touched.update(key(target_model, choices[0].pk))  # type: ignore[arg-type]
+                            break
+
+        def delete(wave: list[type[models.Model]] = wave) -> None:
+            for model in wave:
+                for obj in created.get(model, []):
+                    alive = model._default_manager.filter(pk=obj.pk).first()
+                    if alive is not None:
+                        alive.delete()
+
+        steps += [(f"wave {number} create", create), (f"wave {number} update", update),
+                  (f"wave {number} m2m add", link), (f"wave {number} delete", delete)]
+    return steps
+
+
+def gfk_columns(model: type[models.Model]) -> set[str]:
+    return {name for gfk in generic_keys(model) for name in (gfk.ct_field, gfk.fk_field)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_subscription_matrix() -> None:
+    """Every role subscribes to every model over a real socket to a real daphne; the
+    scenario's changes (made with the ORM, committed) reach exactly the subscribers
+    allowed to view them, with relations inside events checked too."""
+    graph = get_schema().graph
+    users = make_role_users(EXPOSED)
+    data = seed(EXPOSED)
+    specs = [s for s in graph if s.config.subscriptions]
+    received: dict[tuple[str, str], list[Event]] = {}
+    expected: dict[tuple[str, str], list[Event]] = {}
+    problems: list[str] = []
+    answers: list[str] = []
+    loop = asyncio.new_event_loop()
+    with daphne() as server:
+        listeners = loop.run_until_complete(open_listeners(server, users, graph, specs))
+        try:
+            for step, run in scenario_steps(EXPOSED, data):
+                log = ChangeLog(users, specs)
+                with log.recording():
+                    run()
+                want = {(spec.label, role): expected_events(graph, spec, role, users[role],
+                                                            log.changes)
+                        for spec in specs for role in users}
+                clock = {spec.label: want[(spec.label, "superuser")][-1] for spec in specs
+                         if want[(spec.label, "superuser")]}
+                loop.run_until_complete(listeners["superuser"].until(clock))
+                for listener in listeners.values():
+                    loop.run_until_complete(listener.settle())
+                    got = listener.drain()
+                    for spec in specs:
+                        cell = (spec.label, listener.role)
+                        events = without_repeated_deletes(got.get(spec.label, []))
+                        if events != want[cell]:
+                            problems.append(f"{step}: {cell}: got {events}, "
+                                            f"expected {want[cell]}")
+                        received.setdefault(cell, []).extend(events)
+                        expected.setdefault(cell, []).extend(want[cell])
+        finally:
+            for listener in listeners.values():
+                loop.run_until_complete(listener.socket.close())
+            loop.close()
+
+    for spec in specs:
+        for role, user in users.items():
+            listener = listeners[role]
+            first = first_answer(listener.first[spec.label])
+            cell_problems = [p for p in problems if f"('{spec.label}', '{role}')" in p]
+            want_first = READY if any_readable(user, spec.model) else FORBIDDEN
+            if first != want_first:
+                cell_problems.append(f"subscribe answered {first}, expected {want_first}")
+            relations = to_one(graph, spec)
+            if relations:
+                name, target = relations[0]
+                answer = first_answer(listener.first[f"filter:{spec.label}"])
+                want = (READY if any_readable(user, spec.model)
+                        and any_readable(user, target.model) else FORBIDDEN)
+                if answer != want:
+                    cell_problems.append(f"filter through {name}: {answer}, expected {want}")
+            events = received.get((spec.label, role), [])
+            outcome = (f"{len(events)} events" if any_readable(user, spec.model)
+                       else f"{first}, 0 events")
+            Cells(spec.label, role).record("subscribe", outcome, cell_problems)
+            answers.extend(f"{spec.label} as {role}: {p}" for p in cell_problems
+                           if p not in problems)
+            if not any_readable(user, spec.model) and events:
+                answers.append(f"{spec.label} leaked {len(events)} events to {role}")
+    assert not problems and not answers, "\n".join(problems + answers)
+    # Every role saw something, and the anonymous role saw less than the superuser.
+    total = Counter({role: sum(len(received.get((s.label, role), [])) for s in specs)
+                     for role in users})
+    assert 0 < total["anonymous"] < total["view_only"] <= total["superuser"], total
