@@ -142,11 +142,12 @@ def _on_m2m(sender: type[models.Model], instance: models.Model, action: str, rev
         pk_set = instance.__dict__.get(CLEARING, {}).pop(sender, set())
     if not pk_set:
         return
+    # previous={}: no column changed, only the relation (see matching.as_of).
     for label in stream_labels(type(instance)):
-        record(using, label, instance.pk, UPDATED, [mine], None)
+        record(using, label, instance.pk, UPDATED, [mine], {})
     for label in stream_labels(model):
-        for pk in sorted(pk_set, key=str):
-            record(using, label, pk, UPDATED, [theirs] if theirs else None, None)
+        record_many(using, label, sorted(pk_set, key=str), UPDATED,
+                    [theirs] if theirs else None, {})
 
 
 def record(using: str, label: str, pk: Any, op: str, changed: list[str] | None,

@@ -222,6 +222,7 @@ class SubscriptionHub:
             replay = None
         if replay is None:
             self.counters["resyncs"] += 1
+            subscription.floor = start  # the client's cursor meant nothing here
             sink.send_payload(op_id, render.marker(group, "RESYNC", start))
         else:
             for _, payload in replay:

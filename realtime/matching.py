@@ -23,28 +23,34 @@ def _literal(field: models.Field, raw: Any) -> Any:
     return Value(value, output_field=target)
 
 
-def as_of(model: type[models.Model], q: Q, previous: dict[str, Any], gone: bool) -> Q:
+def as_of(model: type[models.Model], q: Q, previous: dict[str, Any], gone: bool,
+          changed_relations: frozenset[str] = frozenset()) -> Q:
     """``q`` with the columns in ``previous`` (attname -> old value) as literals.
 
     ``gone``: the row no longer exists, so conditions on its reverse relations are
-    unknowable; they are treated as met (a DELETED too many, never one too few).
+    unknowable. ``changed_relations``: many-to-many relations the change touched,
+    whose old members are unknown. Unknowable conditions are treated as met (a LEFT
+    or DELETED too many, never one too few).
     """
     rewritten = Q()
     rewritten.connector = q.connector
     rewritten.negated = q.negated
     for child in q.children:
         if isinstance(child, Q):
-            rewritten.children.append(as_of(model, child, previous, gone))
+            rewritten.children.append(as_of(model, child, previous, gone, changed_relations))
         else:
-            rewritten.children.append(_child(model, child, previous, gone))
+            rewritten.children.append(_child(model, child, previous, gone, changed_relations))
     return rewritten
 
 
-def _child(model: type[models.Model], child: Any, previous: dict[str, Any], gone: bool) -> Any:
+def _child(model: type[models.Model], child: Any, previous: dict[str, Any], gone: bool,
+           changed_relations: frozenset[str]) -> Any:
     if not isinstance(child, tuple):
         return child
     path, value = child
     first, *rest = path.split("__")
+    if first in changed_relations:
+        return Q(pk__isnull=False)
     try:
         field = model._meta.pk if first == "pk" else model._meta.get_field(first)
     except FieldDoesNotExist:

@@ -100,7 +100,10 @@ def _matched_before(group: SubscriptionGroup, condition: Condition, event: Chang
     if event.previous is None:
         # What it was is unknown: LEFT if the subscriber may see it now.
         return restrict(model._default_manager.filter(pk=event.pk), condition.rule).exists()
-    rewritten = as_of(model, condition.q, event.previous, gone)
+    relations = group.spec.relations
+    changed_relations = frozenset(
+        relations[name].query_name for name in event.changed_fields or () if name in relations)
+    rewritten = as_of(model, condition.q, event.previous, gone, changed_relations)
     if gone:
         return StreamPosition.objects.filter(pk="*").filter(rewritten).exists()
     return model._default_manager.filter(pk=event.pk).filter(rewritten).exists()

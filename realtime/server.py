@@ -21,6 +21,7 @@ from __future__ import annotations
 import daphne.server  # isort: skip
 
 import asyncio
+import contextlib
 import logging
 import signal
 from typing import Any
@@ -84,6 +85,12 @@ class GracefulServer(daphne.server.Server):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.drain_timeout
         health.draining = True
+        for port in self.ports:
+            # Accept what the kernel already queued: closing the listening socket
+            # would reset those connections, and the balancer does not retry a
+            # POST it has sent.
+            with contextlib.suppress(Exception):
+                port.doRead()
         await asyncio.gather(*(defer.maybeDeferred(port.stopListening).asFuture(loop)
                                for port in self.ports))
         sockets = await close_all(Close.GOING_AWAY, SHUTDOWN_REASON)

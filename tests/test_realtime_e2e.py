@@ -143,9 +143,16 @@ def test_filters_left_and_many_to_many(server: DaphneServer, author: User) -> No
         event = await socket.event("a", "article_changes")
         assert (event["op"], event["node"]["title"]) == ("CREATED", "News 1")
         pk = event["pk"]
+        other, _ = await subscribe(server, filters={"title": {"startswith": "Nothing"}})
         shell(f"Tag.objects.create(name='python').articles.add(Article.objects.get(pk={pk}))")
         event = await socket.event("a", "article_changes")
         assert (event["op"], event["pk"], event["changed_fields"]) == ("UPDATED", pk, ["tags"])
+        # A tag change cannot move an article out of a filter on its title: no LEFT.
+        shell(f"Article.objects.create(title='Nothing new', content='c', author_id={author.pk},"
+              " published=True)")
+        first = await other.event("a", "article_changes")
+        assert (first["op"], first["node"]["title"]) == ("CREATED", "Nothing new")
+        await other.close()
         shell(f"a = Article.objects.get(pk={pk}); a.title = 'Old news'; a.save()")
         event = await socket.event("a", "article_changes")
         assert (event["op"], event["pk"], event["node"]) == ("LEFT", pk, None)
@@ -259,6 +266,9 @@ def test_a_cursor_beyond_the_retention_window_gets_resync(server: DaphneServer, 
         assert (event["op"], event["node"]["title"]) == ("CREATED", "new")
         future, first = await subscribe(server, init=bearer(root), after="999999", op_id="b")
         assert first["op"] == "RESYNC"
+        shell(f"Article.objects.create(title='after resync', content='c', author_id={author.pk})")
+        event = await future.event("b", "article_changes")  # events continue after RESYNC
+        assert (event["op"], event["node"]["title"]) == ("CREATED", "after resync")
         for s in (socket, future):
             await s.close()
 

@@ -159,9 +159,7 @@ for i in range(25):
     await anonymous.close();
   });
 
-  // Server bug (reported): a cursor from the future answers RESYNC but keeps the
-  // future cursor as the delivery floor, so no later event is ever delivered.
-  it.skip('RESYNC after a cursor this database never issued, then events continue', async () => {
+  it('RESYNC after a cursor this database never issued, then events continue', async () => {
     const editor = await clientAs('editor');
     const prefix = unique('future');
     const rec = recorder();
