@@ -80,7 +80,7 @@ def chart(rows: list[dict[str, Any]], path: Path) -> bool:
     except ImportError:
         return False
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    styles = {"ours": "-", "floor": "--"}
+    styles = {"ours": "-", "floor": "--", "daphne floor": ":"}
     colors = {"p50 ms": "tab:blue", "p90 ms": "tab:orange", "p99 ms": "tab:red"}
     for server, style in styles.items():
         points = sorted((r["subscribers"], r) for r in rows if r["server"] == server)
@@ -95,8 +95,8 @@ def chart(rows: list[dict[str, Any]], path: Path) -> bool:
     ax.set_xlabel("subscribers (one daphne worker, Redis)")
     ax.set_ylabel("change → client latency (ms)")
     ax.set_title("(c) latency percentiles by subscriber count\n"
-                 "solid: ours (save → outbox → Redis → hub → socket); "
-                 "dashed: bare websockets + Redis PUBLISH", fontsize=9)
+                 "solid: ours (save → outbox → Redis → hub → socket); dashed: bare "
+                 "websockets + Redis PUBLISH; dotted: bare ASGI on daphne + PUBLISH", fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()

@@ -2,7 +2,7 @@
 
 It speaks just enough graphql-transport-ws for the benchmark client
 (``connection_init`` -> ``connection_ack``; ``subscribe`` -> one READY event) and
-relays every message PUBLISHed on the Redis channel ``bench:floor`` to every
+relays every message PUBLISHed on the Redis channel ``BENCH_FLOOR_CHANNEL`` to every
 subscribed socket with ``websockets.broadcast()``: the frame is encoded once and
 written without awaiting, the fastest fan-out websockets offers. Compression is
 off, as in daphne. Nothing else happens: no database, no GraphQL, no permission.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 from typing import Any
 
@@ -21,7 +22,7 @@ import orjson
 import redis.asyncio as aioredis
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
-CHANNEL = "bench-floor"
+CHANNEL = os.environ.get("BENCH_FLOOR_CHANNEL", "bench-floor")
 subscribed: set[ServerConnection] = set()
 
 

@@ -42,11 +42,9 @@ def save_sender(pks: list[int], batch: int) -> Callable[[int], None]:
     return send
 
 
-def publish_sender(pks: list[int], batch: int) -> Callable[[int], None]:
+def publish_sender(pks: list[int], batch: int, channel: str) -> Callable[[int], None]:
     import orjson
     import redis
-
-    from bench.bare.ws_broadcast import CHANNEL
 
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
 
@@ -56,7 +54,7 @@ def publish_sender(pks: list[int], batch: int) -> Callable[[int], None]:
             event = {"op": "UPDATED", "cursor": str(i * batch + k), "pk": str(pk),
                      "node": {"id": str(pk), "title": f"bench {time.monotonic_ns()}"},
                      "changed_fields": ["title"]}
-            client.publish(CHANNEL, orjson.dumps(event))
+            client.publish(channel, orjson.dumps(event))
 
     return send
 
@@ -68,10 +66,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, required=True, help="sends (x batch events)")
     parser.add_argument("--rate", type=float, default=0.0, help="sends per second; 0 = burst")
     parser.add_argument("--batch", type=int, default=1, help="rows per transaction")
+    parser.add_argument("--channel", default="bench-floor", help="Redis channel (publish mode)")
     args = parser.parse_args()
     pks = [int(p) for p in args.pks.split(",")]
-    make = save_sender if args.mode == "save" else publish_sender
-    send = make(pks, args.batch)
+    if args.mode == "save":
+        send = save_sender(pks, args.batch)
+    else:
+        send = publish_sender(pks, args.batch, args.channel)
     late: list[float] = []
     started = time.monotonic()
     for i in range(args.events):

@@ -7,8 +7,9 @@ before ``save()``; each socket records the arrival on the same clock. One sample
 per (event, subscriber): latency = arrival - stamp, so it includes the commit,
 the outbox, Redis, the hub, rendering and the socket write.
 
-Same-run floor: the same fleet on the bare websockets server, the writer
-PUBLISHing the same stamped event straight to Redis (no database, no GraphQL).
+Same-run floors: the same fleet on the bare websockets server, and on a bare
+ASGI relay under daphne, the writer PUBLISHing the same stamped event straight
+to Redis (no database, no GraphQL); see ``bench.lib.realtime``.
 
 Events per run shrink as N grows (N x rate stays near a few thousand frames/s),
 so every N measures latency, not saturation; (d) measures saturation.
@@ -30,7 +31,7 @@ FULL = {1: (60, 20.0), 100: (40, 10.0), 1000: (20, 4.0), 10000: (8, 1.0)}
 QUICK = {1: (20, 20.0), 100: (10, 10.0)}
 
 
-def measure(server: procs.Server, mode: str, sockets: int, events: int,
+def measure(server: procs.Server, contender: realtime.Contender, sockets: int, events: int,
             rate: float) -> dict[str, Any]:
     with Fleet(procs.python(), procs.bench_env(), realtime.ws_url(server), sockets,
                realtime.SUBSCRIPTION) as fleet:
@@ -39,7 +40,7 @@ def measure(server: procs.Server, mode: str, sockets: int, events: int,
             raise RuntimeError(f"no socket got READY: {ready['errors']}")
         time.sleep(0.5)  # let the server settle after the connect storm
         cpu_before = server.cpu_seconds()
-        writer = realtime.write(mode, events, rate)
+        writer = contender.write(events, rate)
         fleet.drain(events * ready["ready"], quiet_s=5.0)
         cpu = server.cpu_seconds() - cpu_before
         report = fleet.report()
@@ -59,21 +60,25 @@ def run(ctx: Context) -> dict[str, Any]:
         raise Skip(reason)
     plan = QUICK if ctx.quick else FULL
     raw: dict[str, list[dict[str, Any]]] = {}
-    with realtime.ours(ctx.log_dir) as ours, realtime.floor(ctx.log_dir) as floor:
-        ours.start()
-        floor.start()
-        ours.wait_port()
-        floor.wait_port()
+    servers = {c.name: c.make(ctx.log_dir) for c in realtime.CONTENDERS}
+    try:
+        for server in servers.values():
+            server.start()
+        for server in servers.values():
+            server.wait_port()
         for sockets, (events, rate) in plan.items():
             repeats = 1 if sockets >= 10000 else ctx.repeats
             for round_ in range(repeats):
-                order = [("ours", ours, "save"), ("floor", floor, "publish")]
-                if round_ % 2:
-                    order.reverse()
-                for name, server, mode in order:
-                    result = measure(server, mode, sockets, events, rate)
+                order = list(realtime.CONTENDERS)
+                order = order[round_ % len(order):] + order[:round_ % len(order)]
+                for contender in order:
+                    server = servers[contender.name]
+                    result = measure(server, contender, sockets, events, rate)
                     result["rss_kib"] = server.rss_kib()
-                    raw.setdefault(f"{name}|{sockets}", []).append(result)
+                    raw.setdefault(f"{contender.name}|{sockets}", []).append(result)
+    finally:
+        for server in servers.values():
+            server.stop()
     return summarize_runs(plan, raw)
 
 
@@ -84,7 +89,7 @@ def summarize_runs(plan: dict[int, tuple[int, float]],
 
     rows, chart = [], []
     for sockets, (events, rate) in plan.items():
-        for name in ("ours", "floor"):
+        for name in (c.name for c in realtime.CONTENDERS):
             runs = raw[f"{name}|{sockets}"]
             row = {
                 "subscribers": sockets, "server": name, "events": events, "rate/s": rate,

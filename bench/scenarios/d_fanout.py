@@ -4,7 +4,9 @@ N sockets (one group: the same subscription) wait; the writer then changes the
 ten bench rows as fast as it can, ten rows per transaction, so the server gets
 a burst. Throughput = frames received by all sockets / (last arrival - first
 stamp). The floor is the bare websockets server relaying a burst of Redis
-PUBLISHes with ``broadcast()``. Server CPU per delivered frame from /proc.
+PUBLISHes with ``broadcast()``; the daphne floor relays them as a bare ASGI app
+on daphne (what the server alone allows). Server CPU per delivered frame from
+/proc.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ QUICK = {100: 10}
 BATCH = 10
 
 
-def burst(server: procs.Server, mode: str, sockets: int, sends: int) -> dict[str, Any]:
+def burst(server: procs.Server, contender: realtime.Contender, sockets: int,
+          sends: int) -> dict[str, Any]:
     events = sends * BATCH
     with Fleet(procs.python(), procs.bench_env(), realtime.ws_url(server), sockets,
                realtime.SUBSCRIPTION) as fleet:
@@ -33,7 +36,7 @@ def burst(server: procs.Server, mode: str, sockets: int, sends: int) -> dict[str
             raise RuntimeError(f"no socket got READY: {ready['errors']}")
         time.sleep(0.5)
         cpu_before = server.cpu_seconds()
-        writer = realtime.write(mode, sends, 0.0, batch=BATCH)
+        writer = contender.write(sends, 0.0, batch=BATCH)
         fleet.drain(events * ready["ready"], quiet_s=5.0, limit_s=300)
         cpu = server.cpu_seconds() - cpu_before
         report = fleet.report()
@@ -55,23 +58,27 @@ def run(ctx: Context) -> dict[str, Any]:
         raise Skip(reason)
     plan = QUICK if ctx.quick else FULL
     raw: dict[str, list[dict[str, Any]]] = {}
-    with realtime.ours(ctx.log_dir) as ours, realtime.floor(ctx.log_dir) as floor:
-        ours.start()
-        floor.start()
-        ours.wait_port()
-        floor.wait_port()
+    servers = {c.name: c.make(ctx.log_dir, name=f"fanout-{c.name.replace(' ', '-')}")
+               for c in realtime.CONTENDERS}
+    try:
+        for server in servers.values():
+            server.start()
+        for server in servers.values():
+            server.wait_port()
         for sockets, sends in plan.items():
             for round_ in range(ctx.repeats):
-                order = [("ours", ours, "save"), ("floor", floor, "publish")]
-                if round_ % 2:
-                    order.reverse()
-                for name, server, mode in order:
-                    raw.setdefault(f"{name}|{sockets}", []).append(
-                        burst(server, mode, sockets, sends))
+                order = list(realtime.CONTENDERS)
+                order = order[round_ % len(order):] + order[:round_ % len(order)]
+                for contender in order:
+                    raw.setdefault(f"{contender.name}|{sockets}", []).append(
+                        burst(servers[contender.name], contender, sockets, sends))
+    finally:
+        for server in servers.values():
+            server.stop()
     rows, targets = [], []
     for sockets in plan:
         floor_fps = median([r["frames_per_s"] for r in raw[f"floor|{sockets}"]])
-        for name in ("ours", "floor"):
+        for name in (c.name for c in realtime.CONTENDERS):
             runs = raw[f"{name}|{sockets}"]
             fps = median([r["frames_per_s"] for r in runs])
             rows.append({
@@ -88,6 +95,8 @@ def run(ctx: Context) -> dict[str, Any]:
     floor_fps = median([r["frames_per_s"] for r in raw[f"floor|{top}"]])
     targets.append(target(f"(d) frames/s by one worker ({top} subscribers)", fps, "≥ 50,000",
                           fps >= 50000))
+    daphne_fps = median([r["frames_per_s"] for r in raw[f"daphne floor|{top}"]])
     targets.append(target(f"(d) ours ÷ bare websockets broadcast ({top} subscribers)",
-                          ratio(fps, floor_fps), "≥ 0.5x", ratio(fps, floor_fps) >= 0.5))
+                          ratio(fps, floor_fps), "≥ 0.5x", ratio(fps, floor_fps) >= 0.5,
+                          f"bare ASGI on daphne: {ratio(daphne_fps, floor_fps):.2f}x"))
     return {"samples": raw, "rows": rows, "targets": targets}

@@ -2,7 +2,8 @@
 
 On a fresh server: RSS with no socket (after one warm-up socket, so lazy imports
 and the schema are loaded), then with N idle subscribed sockets; per socket =
-(RSS_N - RSS_0) / N, beside the bare websockets server with compression off.
+(RSS_N - RSS_0) / N, beside the bare websockets server with compression off and a bare ASGI app on
+daphne (daphne's own cost per socket).
 Then 10 cycles of connect-subscribe-close of 1,000 sockets: the server's RSS
 after each cycle; growth = last / first - 1. Also the server CPU used while the
 N sockets sit idle for a few seconds (pings, housekeeping) and Redis memory.
@@ -70,14 +71,15 @@ def run(ctx: Context) -> dict[str, Any]:
     rounds = 3 if ctx.quick else 10
     idle_s = 2.0 if ctx.quick else 5.0
     raw: dict[str, Any] = {}
-    for name, make in (("ours", realtime.ours), ("floor", realtime.floor)):
-        with make(ctx.log_dir, name=f"mem-{name}") as server:
+    for contender in realtime.CONTENDERS:
+        name = contender.name
+        with contender.make(ctx.log_dir, name=f"mem-{name.replace(' ', '-')}") as server:
             server.start()
             server.wait_port()
             raw[name] = {"idle": idle_footprint(server, sockets, idle_s),
                          "cycles": cycles(server, sockets, rounds)}
     rows = []
-    for name in ("ours", "floor"):
+    for name in (c.name for c in realtime.CONTENDERS):
         idle, cyc = raw[name]["idle"], raw[name]["cycles"]
         growth = cyc[-1]["rss_kib"] / cyc[0]["rss_kib"] - 1
         raw[name]["growth"] = growth
