@@ -649,8 +649,10 @@ class ChangeLog:
 
 
 def to_one(graph: ModelGraph, spec: ModelSpec) -> list[tuple[str, ModelSpec]]:
+    """Forward to-one relations: their target is named by the object's own column, so
+    what an event shows does not depend on when other rows changed."""
     return [(name, graph.specs[r.target]) for name, r in spec.relations.items()
-            if not r.many and r.kind != "generic"]
+            if r.kind == "forward"]
 
 
 def event_document(graph: ModelGraph, spec: ModelSpec) -> str:
