@@ -5,10 +5,12 @@ Every key has a documented default; see docs/OPERATIONS.md.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 #: Models never exposed unless listed in INCLUDE: credentials, sessions, permission
 #: internals and the admin's own log.
@@ -49,6 +51,9 @@ class GraphQLSettings:
     ws_pong_timeout: float = 30.0
     ws_init_timeout: float = 10.0
     ws_send_buffer: int = 1000
+    result_cache: bool = True
+    result_cache_size: int = 1000
+    result_cache_ttl: float = 60.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,11 +81,15 @@ _KEYS = {
     "WS_PONG_TIMEOUT": "ws_pong_timeout",
     "WS_INIT_TIMEOUT": "ws_init_timeout",
     "WS_SEND_BUFFER": "ws_send_buffer",
+    "RESULT_CACHE": "result_cache",
+    "RESULT_CACHE_SIZE": "result_cache_size",
+    "RESULT_CACHE_TTL": "result_cache_ttl",
 }
 
 
+@functools.cache
 def graphql_settings() -> GraphQLSettings:
-    """The current settings (read each call, so override_settings works in tests)."""
+    """The settings, read once (and again after ``override_settings`` changes them)."""
     raw: dict[str, Any] = dict(getattr(settings, "API_GRAPHQL", {}) or {})
     values: dict[str, Any] = {}
     for key, attr in _KEYS.items():
@@ -89,3 +98,11 @@ def graphql_settings() -> GraphQLSettings:
             values[attr] = tuple(value) if isinstance(value, list | tuple) else value
     values["extra"] = raw
     return GraphQLSettings(**values)
+
+
+def _forget(setting: str, **kwargs: Any) -> None:
+    if setting in ("API_GRAPHQL", "DEBUG"):
+        graphql_settings.cache_clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="api_graphql.conf")

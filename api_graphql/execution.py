@@ -36,6 +36,7 @@ from graphql.execution.values import VariableValues, get_variable_values
 from api_graphql.conf import graphql_settings
 from api_graphql.errors import GraphQLUserError
 from api_graphql.limits import check_complexity, check_document
+from api_graphql.result_cache import ResultCache, Uncacheable, current_versions, dependencies
 from api_graphql.selection import TYPENAME, FieldSelection, SelectionBuilder
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class PreparedOperation:
     kind: str  # "query", "mutation" or "subscription"
     native: bool
     introspection: bool
+    source: str
 
 
 def _format(error: GraphQLError) -> dict[str, Any]:
@@ -94,6 +96,7 @@ class Executor:
         self.schema = built.graphql_schema
         self._prepared: OrderedDict[tuple[str, str | None], PreparedOperation] = OrderedDict()
         self._lock = Lock()
+        self.results = ResultCache()
 
     # -- preparation (cached) ----------------------------------------------------
     def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
@@ -143,6 +146,7 @@ class Executor:
             document, operation, fragments, kind,
             native=not introspection and self._is_native(kind, operation, fragments),
             introspection=introspection,
+            source=query,
         )
 
     def _is_native(self, kind: str, operation: OperationDefinitionNode,
@@ -224,6 +228,44 @@ class Executor:
         except GraphQLUserError as error:
             raise RequestError([error.as_dict()]) from None
         handlers = self.built.root_fields[prepared.kind]  # type: ignore[index]
+        cached = self._cache_state(context, prepared, selections, handlers, variables)
+        if cached is not None:
+            hit = self.results.get(cached[0], cached[1])
+            if hit is not None:
+                return hit
+        result = self._run_fields(context, root, selections, handlers)
+        if cached is not None and "errors" not in result:
+            self.results.put(cached[0], cached[1], result)
+        return result
+
+    def _cache_state(self, context: RequestContext, prepared: PreparedOperation,
+                     selections: dict[str, FieldSelection], handlers: dict[str, Any],
+                     variables: Any) -> tuple[tuple[Any, ...], tuple[int, ...]] | None:
+        """(key, versions) when the result cache may answer this operation."""
+        if prepared.kind != "query":
+            return None
+        labels: set[str] = set()
+        for selection in selections.values():
+            if selection.name == TYPENAME:
+                continue
+            root_field = handlers[selection.name]
+            if not root_field.cacheable:
+                return None
+            try:
+                labels |= dependencies(self.built.graph, context.scope, root_field.model_spec,
+                                       selection)
+            except Uncacheable:
+                return None
+        state = current_versions(labels)
+        if state is None:
+            return None
+        operation = prepared.operation.name.value if prepared.operation.name else None
+        key = ResultCache.key(prepared.source, operation, variables, context.scope.key)
+        return key, state[1]
+
+    def _run_fields(self, context: RequestContext, root: GraphQLObjectType,
+                    selections: dict[str, FieldSelection],
+                    handlers: dict[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] | None = {}
         errors: list[dict[str, Any]] = []
         null_data = False

@@ -59,10 +59,12 @@ BIGINT = ScalarKind("BigInt", scalars.BigInt, _str, EQUALITY + ORDERED)
 FLOAT = ScalarKind("Float", float, None, EQUALITY + ORDERED)
 DECIMAL = ScalarKind("Decimal", scalars.Decimal, scalars.decimal_to_wire, EQUALITY + ORDERED)
 BOOLEAN = ScalarKind("Boolean", bool, None, ("exact", "isnull"))
+# DateTime, Date, Time and UUID values are written by orjson as they are, in the same
+# ISO 8601 / canonical forms the scalars produce, so the reader leaves them alone.
 DATETIME = ScalarKind(
     "DateTime",
     scalars.DateTime,
-    scalars.datetime_to_wire,
+    None,
     EQUALITY + ORDERED,
     (
         ("date", "Date"),
@@ -76,15 +78,13 @@ DATETIME = ScalarKind(
 DATE = ScalarKind(
     "Date",
     scalars.Date,
-    scalars.date_to_wire,
+    None,
     EQUALITY + ORDERED,
     (("year", "Int"), ("month", "Int"), ("day", "Int"), ("week_day", "Int")),
 )
-TIME = ScalarKind(
-    "Time", scalars.Time, scalars.time_to_wire, EQUALITY + ORDERED, (("hour", "Int"),)
-)
+TIME = ScalarKind("Time", scalars.Time, None, EQUALITY + ORDERED, (("hour", "Int"),))
 DURATION = ScalarKind("Duration", scalars.Duration, scalars.duration_to_wire, EQUALITY + ORDERED)
-UUID = ScalarKind("UUID", scalars.UUID, _str, EQUALITY)
+UUID = ScalarKind("UUID", scalars.UUID, None, EQUALITY)
 BASE64 = ScalarKind("Base64", scalars.Base64, scalars.bytes_to_wire, ("isnull",))
 JSON = ScalarKind("JSON", scalars.JSON, None, ("exact", "isnull", "has_key"))
 #: File and image fields: an object ``{name, url}``, filtered by the stored name.

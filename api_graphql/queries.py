@@ -40,11 +40,12 @@ def model_query_fields(spec: ModelSpec) -> list[RootField]:
     name = spec.root_name
     return [
         RootField(name, "query", node | None, get, {"pk": (strawberry.ID, REQUIRED)},
-                  f"One {spec.type_name} by primary key, or null."),
+                  f"One {spec.type_name} by primary key, or null.", spec, cacheable=True),
         RootField(f"{name}_list", "query", type_factory.list_of(node), list_, list_arguments(spec),
-                  f"{spec.type_name} objects: filtered, ordered, one page."),
+                  f"{spec.type_name} objects: filtered, ordered, one page.", spec,
+                  cacheable=True),
         RootField(f"{name}_count", "query", int, count, {"filters": filters},
-                  f"How many {spec.type_name} objects match."),
+                  f"How many {spec.type_name} objects match.", spec, cacheable=True),
         RootField(
             f"{name}_connection", "query",
             type_factory.ref(f"{spec.type_name}Connection"), connection,
@@ -54,6 +55,7 @@ def model_query_fields(spec: ModelSpec) -> list[RootField]:
                 "first": (int | None, UNSET),
                 "after": (str | None, UNSET),
             },
-            f"{spec.type_name} objects in keyset pages, for large tables.",
+            f"{spec.type_name} objects in keyset pages, for large tables.", spec,
+            cacheable=True,
         ),
     ]

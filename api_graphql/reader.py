@@ -1,22 +1,25 @@
-"""The reader: turns a selection tree into rows with a fixed number of queries.
+"""The reader: turns a selection tree into response data with a fixed number of queries.
 
-Each level of the tree is one ``values()`` query; every relation below it is one
-more query for all parents at once (to-many lists are paginated per parent with a
-window function), so the query count never grows with the number of rows. The
-result is already the response: dicts keyed by response keys, values in wire form.
-Every queryset starts from :meth:`Scope.readable`, so no path reads a row the user
-may not see.
+One query reads a list and everything it can join: scalar columns, to-one relations
+the user may read in full, and counts (as correlated subqueries). Every other
+relation is one more query for all parents at once (to-many lists are paginated per
+parent with a window function), so the query count never depends on the number of
+rows. The result is the response itself: dicts keyed by response keys, in document
+order. Every queryset starts from :meth:`Scope.readable`, so no path reads a row the
+user may not see.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.filters import FilterCompiler
@@ -37,12 +40,18 @@ PARENT = "_dgr_parent"
 ROW_NUMBER = "_dgr_row"
 COUNT_SUFFIX = "_count"
 Children = dict[str, FieldSelection]
+Row = tuple[Any, ...]
+#: How a node gets one value: a plain column (its position in the row) or a function.
+Producer = int | Callable[[Row], Any]
 
 
 def wire_converter(field: FieldSpec) -> Callable[[Any], Any] | None:
-    """How a value from ``values()`` becomes its JSON form (None: unchanged)."""
+    """How a column value becomes its JSON form (None: orjson writes it as it is)."""
     if field.enum is not None:
-        return field.enum.name_by_value.get
+        names = field.enum.name_by_value
+        if all(name == value for value, name in names.items()):
+            return None
+        return names.get
     return field.kind.to_wire
 
 
@@ -53,6 +62,8 @@ def crosses_many(model: Any, q: Q) -> bool:
         if isinstance(child, Q):
             if crosses_many(model, child):
                 return True
+            continue
+        if not isinstance(child, tuple):
             continue
         current = model
         for part in child[0].split("__"):
@@ -77,6 +88,81 @@ def restrict(qs: QuerySet, q: Q) -> QuerySet:
     return qs.filter(q)
 
 
+@dataclass
+class Fetched:
+    """The rows of one query (tuples, see ``index``) and the nodes built from them."""
+
+    rows: list[Row]
+    nodes: list[dict[str, Any]]
+    index: dict[str, int]
+
+    def keyed(self, column: str) -> dict[Any, dict[str, Any]]:
+        position = self.index[column]
+        return {row[position]: node for row, node in zip(self.rows, self.nodes, strict=True)}
+
+    def grouped(self, column: str) -> dict[Any, list[dict[str, Any]]]:
+        position = self.index[column]
+        groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        for row, node in zip(self.rows, self.nodes, strict=True):
+            groups[row[position]].append(node)
+        return groups
+
+    def column(self, name: str) -> list[Any]:
+        position = self.index[name]
+        return [row[position] for row in self.rows]
+
+
+@dataclass
+class Later:
+    """A relation read after the main query, for all its rows at once: ``fetch`` gets
+    the distinct keys of the rows and returns the value for each key."""
+
+    key: Callable[[Row], Any]
+    fetch: Callable[[list[Any]], dict[Any, Any]]
+    default: Any
+    found: dict[Any, Any] = field(default_factory=dict)
+
+    def producer(self) -> Callable[[Row], Any]:
+        key, found, default = self.key, self.found, self.default
+        return lambda row: found.get(key(row), default)
+
+
+class Query:
+    """The columns, annotations and follow-up reads of one ``values_list`` query."""
+
+    def __init__(self) -> None:
+        self.columns: list[str] = []
+        self.positions: dict[str, int] = {}
+        self.annotations: dict[str, Any] = {}
+        self.later: list[Later] = []
+
+    def column(self, name: str) -> int:
+        position = self.positions.get(name)
+        if position is None:
+            position = self.positions[name] = len(self.columns)
+            self.columns.append(name)
+        return position
+
+    def annotate(self, expression: Any) -> int:
+        name = f"_dgr_a{len(self.annotations)}"
+        self.annotations[name] = expression
+        return self.column(name)
+
+
+def _node_builder(keys: list[str], producers: list[Producer]) -> Callable[[Row], dict[str, Any]]:
+    """Build one response dict per row; plain columns take the C-speed path."""
+    if not producers:
+        return lambda row: {}
+    if all(isinstance(p, int) for p in producers):
+        if len(producers) == 1:
+            (key,), (position,) = keys, producers
+            return lambda row: {key: row[position]}  # type: ignore[index]
+        getter = itemgetter(*producers)
+        return lambda row: dict(zip(keys, getter(row), strict=True))
+    functions = [itemgetter(p) if isinstance(p, int) else p for p in producers]
+    return lambda row: dict(zip(keys, [produce(row) for produce in functions], strict=True))
+
+
 class Reader:
     """Reads the exposed models for one user (one request, or one subscription group)."""
 
@@ -90,7 +176,7 @@ class Reader:
         offset, limit = page_bounds(selection.args)
         ordering = compile_ordering(self.graph, self.scope, spec, selection.args.get("ordering"))
         qs = qs.order_by(*ordering)[offset : offset + limit]
-        return [node for _, node in self.nodes(spec, qs, selection.children or {})]
+        return self.nodes(spec, qs, selection.children or {}).nodes
 
     def get(self, spec: ModelSpec, selection: FieldSelection) -> dict[str, Any] | None:
         return self.node(spec, selection.args["pk"], selection.children or {}, strict=True)
@@ -110,8 +196,8 @@ class Reader:
             key = spec.pk.django_field.to_python(pk)
         except Exception:
             raise GraphQLUserError(f"Invalid primary key for {spec.type_name}: {pk!r}") from None
-        found = self.nodes(spec, qs.filter(pk=key)[:1], children)
-        return found[0][1] if found else None
+        found = self.nodes(spec, qs.filter(pk=key)[:1], children).nodes
+        return found[0] if found else None
 
     def connection(self, spec: ModelSpec, selection: FieldSelection) -> dict[str, Any]:
         args = selection.args
@@ -126,33 +212,29 @@ class Reader:
         if after:
             page = page.filter(after_condition(ordering, decode_cursor(after, len(ordering))))
         children = selection.children or {}
-        edges_sel = children_named(children, "edges")
         node_children: Children = {}
-        for edge_sel in edges_sel:
-            for node_sel in children_named(edge_sel.children or {}, "node"):
-                node_children.update(node_sel.children or {})
-        rows = self.nodes(spec, page[: size + 1], node_children, extra=list(keys))
-        has_next = len(rows) > size
-        rows = rows[:size]
-        cursors = [encode_cursor([row[key] for key in keys]) for row, _ in rows]
+        for edge in children_named(children, "edges"):
+            for node in children_named(edge.children or {}, "node"):
+                node_children.update(node.children or {})
+        fetched = self.nodes(spec, page[: size + 1], node_children, extra=list(keys))
+        has_next = len(fetched.rows) > size
+        positions = [fetched.index[key] for key in keys]
+        cursors = [encode_cursor([row[p] for p in positions]) for row in fetched.rows[:size]]
+        nodes = fetched.nodes[:size]
         result: dict[str, Any] = {}
         for key, child in children.items():
             if child.name == "edges":
-                result[key] = [
-                    _edge(child.children or {}, cursor, node, spec.type_name)
-                    for cursor, (_, node) in zip(cursors, rows, strict=True)
-                ]
+                result[key] = [_edge(child.children or {}, cursor, node, spec.type_name)
+                               for cursor, node in zip(cursors, nodes, strict=True)]
             elif child.name == "page_info":
                 info = {
                     "has_next_page": has_next,
                     "has_previous_page": bool(after),
                     "start_cursor": cursors[0] if cursors else None,
                     "end_cursor": cursors[-1] if cursors else None,
+                    TYPENAME: "PageInfo",
                 }
-                result[key] = {
-                    k: ("PageInfo" if c.name == TYPENAME else info[c.name])
-                    for k, c in (child.children or {}).items()
-                }
+                result[key] = {k: info[c.name] for k, c in (child.children or {}).items()}
             elif child.name == "total_count":
                 result[key] = qs.count()
             elif child.name == TYPENAME:
@@ -167,100 +249,107 @@ class Reader:
         compiled = FilterCompiler(self.graph, self.scope).compile(spec, args.get("filters"))
         return restrict(qs, compiled.q)
 
-    # -- one level of the tree ---------------------------------------------------
+    # -- one query ------------------------------------------------------------------
     def nodes(self, spec: ModelSpec, qs: QuerySet, children: Children,
-              extra: Iterable[str] = ()) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """(row, node) for every row of ``qs``, with every relation below resolved."""
-        pk_name = spec.pk.attname
-        columns = {pk_name}
-        resolvers: list[tuple[str, Callable[[dict[str, Any]], Any]]] = []
-        deferred: list[tuple[str, FieldSelection, RelationSpec, bool]] = []
+              extra: Iterable[str] = ()) -> Fetched:
+        """The nodes for every row of ``qs`` with every relation below them resolved.
+        ``extra`` columns (annotations of ``qs``) come back in the rows."""
+        query = Query()
+        build = self._level(spec, children, "", query)
+        for name in extra:
+            query.column(name)
+        if query.annotations:
+            qs = qs.annotate(**query.annotations)
+        rows: list[Row] = list(qs.values_list(*query.columns))
+        if rows:
+            for later in query.later:
+                keys = {later.key(row) for row in rows} - {None}
+                if keys:
+                    later.found.update(later.fetch(list(keys)))
+        return Fetched(rows, [build(row) for row in rows], query.positions)
+
+    def _level(self, spec: ModelSpec, children: Children, prefix: str,
+               query: Query) -> Callable[[Row], dict[str, Any]]:
+        """Plan the columns of one model in ``query`` (joined under ``prefix``)."""
+        pk_column = query.column(prefix + spec.pk.attname)
+        keys: list[str] = []
+        producers: list[Producer] = []
         for key, child in children.items():
-            name = child.name
-            if name == TYPENAME:
-                resolvers.append((key, _constant(spec.type_name)))
-            elif name in spec.fields:
-                field = spec.fields[name]
-                columns.add(field.attname)
-                resolvers.append((key, self._scalar(field, child)))
-            elif name in spec.relations:
-                relation = spec.relations[name]
-                if relation.local_attname:
-                    columns.add(relation.local_attname)
-                if relation.ct_attname and relation.kind == "generic":
-                    columns.update((relation.ct_attname, relation.fk_attname or ""))
-                deferred.append((key, child, relation, False))
-            elif name.endswith(COUNT_SUFFIX) and name[: -len(COUNT_SUFFIX)] in spec.relations:
-                deferred.append((key, child, spec.relations[name[: -len(COUNT_SUFFIX)]], True))
-        rows = list(qs.values(*columns, *extra))
-        if not rows:
-            return []
-        for key, child, relation, is_count in deferred:
-            values = (
-                self._counts(spec, relation, child, rows)
-                if is_count
-                else self._relation(spec, relation, child, rows)
-            )
-            resolvers.append((key, values))
-        order = list(children)
-        resolvers.sort(key=lambda item: order.index(item[0]))
-        return [(row, {key: resolve(row) for key, resolve in resolvers}) for row in rows]
+            producer = self._producer(spec, child, prefix, query, pk_column)
+            if producer is not None:
+                keys.append(key)
+                producers.append(producer)
+        return _node_builder(keys, producers)
 
-    @staticmethod
-    def _scalar(field: FieldSpec, child: FieldSelection) -> Callable[[dict[str, Any]], Any]:
-        attname = field.attname
-        if field.is_file:
-            storage = field.django_field.storage  # type: ignore[attr-defined]
-            sub = child.children or {}
-
-            def file_value(row: dict[str, Any]) -> dict[str, Any] | None:
-                name = row[attname]
-                if not name:
-                    return None
-                result: dict[str, Any] = {}
-                for key, part in sub.items():
-                    if part.name == "name":
-                        result[key] = name
-                    elif part.name == "url":
-                        try:
-                            result[key] = storage.url(name)
-                        except Exception:
-                            result[key] = None
-                    else:
-                        result[key] = "File"
-                return result
-
-            return file_value
-        convert = wire_converter(field)
-        if convert is None:
-            return lambda row: row[attname]
-        return lambda row: None if row[attname] is None else convert(row[attname])
+    def _producer(self, spec: ModelSpec, child: FieldSelection, prefix: str, query: Query,
+                  pk_column: int) -> Producer | None:
+        name = child.name
+        if name == TYPENAME:
+            type_name = spec.type_name
+            return lambda row: type_name
+        if name in spec.fields:
+            field = spec.fields[name]
+            position = query.column(prefix + field.attname)
+            if field.is_file:
+                return _file_producer(field, child, position)
+            convert = wire_converter(field)
+            if convert is None:
+                return position
+            return lambda row: None if row[position] is None else convert(row[position])
+        if name in spec.relations:
+            return self._relation(spec, spec.relations[name], child, prefix, query, pk_column)
+        base = name[: -len(COUNT_SUFFIX)]
+        if name.endswith(COUNT_SUFFIX) and base in spec.relations:
+            return self._count(spec.relations[base], child, prefix, query, pk_column)
+        return None
 
     # -- relations ---------------------------------------------------------------
     def _relation(self, spec: ModelSpec, relation: RelationSpec, child: FieldSelection,
-                  rows: list[dict[str, Any]]) -> Callable[[dict[str, Any]], Any]:
-        if relation.kind == "generic":
-            return self._generic(relation, child, rows)
-        target = self.graph.specs[relation.target]
+                  prefix: str, query: Query, pk_column: int) -> Producer:
         children = child.children or {}
-        pk_name = spec.pk.attname
-        if relation.kind == "forward":
-            local = relation.local_attname or ""
-            ids = {row[local] for row in rows if row[local] is not None}
-            readable = self.scope.readable(target)
-            if readable is None or not ids:
-                return lambda row: None
-            found = {r[target.pk.attname]: n
-                     for r, n in self.nodes(target, readable.filter(pk__in=ids), children)}
-            return lambda row: found.get(row[local])
-        parents = [row[pk_name] for row in rows]
-        base = self._children_of(relation, target, parents)
-        if base is None:
+        if relation.kind == "generic":
+            return self._generic(relation, child, prefix, query)
+        target = self.graph.specs[relation.target]
+        rule = self.scope.read_rule(target)
+        if rule is False:
             empty: Any = [] if relation.many else None
             return lambda row: empty
-        if not relation.many:
-            found = {r[PARENT]: n for r, n in self.nodes(target, base, children, extra=[PARENT])}
-            return lambda row: found.get(row[pk_name])
+        if not relation.many and rule is True:
+            # Join it: the target's columns come back in this very row.
+            sub_prefix = f"{prefix}{relation.query_name}__"
+            build = self._level(target, children, sub_prefix, query)
+            target_pk = query.column(sub_prefix + target.pk.attname)
+            return lambda row: None if row[target_pk] is None else build(row)
+        if relation.kind == "forward":
+            local = query.column(prefix + (relation.local_attname or ""))
+
+            def fetch_forward(ids: list[Any]) -> dict[Any, Any]:
+                readable = self.scope.readable(target)
+                assert readable is not None
+                return self.nodes(target, readable.filter(pk__in=ids), children).keyed(
+                    target.pk.attname)
+
+            later = Later(itemgetter(local), fetch_forward, None)
+        elif not relation.many:
+            def fetch_one(parents: list[Any]) -> dict[Any, Any]:
+                base = self._children_of(relation, target, parents)
+                return {} if base is None else self.nodes(
+                    target, base, children, extra=[PARENT]).keyed(PARENT)
+
+            later = Later(itemgetter(pk_column), fetch_one, None)
+        else:
+            def fetch_many(parents: list[Any]) -> dict[Any, Any]:
+                return self._many(relation, target, child, parents)
+
+            later = Later(itemgetter(pk_column), fetch_many, [])
+        query.later.append(later)
+        return later.producer()
+
+    def _many(self, relation: RelationSpec, target: ModelSpec, child: FieldSelection,
+              parents: list[Any]) -> dict[Any, list[dict[str, Any]]]:
+        base = self._children_of(relation, target, parents)
+        if base is None:
+            return {}
         args = child.args
         qs = restrict(base, FilterCompiler(self.graph, self.scope).compile(
             target, args.get("filters")).q)
@@ -273,67 +362,115 @@ class Reader:
             qs = qs.annotate(**{ROW_NUMBER: numbered}).filter(
                 **{f"{ROW_NUMBER}__gt": offset, f"{ROW_NUMBER}__lte": offset + limit}
             ).order_by(*ordering)
-        grouped: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-        for r, n in self.nodes(target, qs, children, extra=[PARENT]):
-            grouped[r[PARENT]].append(n)
-        return lambda row: grouped.get(row[pk_name], [])
+        return self.nodes(target, qs, child.children or {}, extra=[PARENT]).grouped(PARENT)
+
+    def _related(self, relation: RelationSpec, target: ModelSpec, parent: Any) -> QuerySet:
+        """Rows of ``target`` whose ``remote_path`` matches ``parent`` (a value or an
+        OuterRef), with the content type of generic relations."""
+        remote = relation.remote_path or ""
+        qs = target.model._default_manager.filter(**{remote: parent})
+        if relation.ct_attname:
+            ct = ContentType.objects.get_for_model(
+                relation.django_field.model,
+                for_concrete_model=relation.django_field.for_concrete_model,
+            )
+            qs = qs.filter(**{relation.ct_attname: ct.pk})
+        return qs
 
     def _children_of(self, relation: RelationSpec, target: ModelSpec,
                      parents: list[Any]) -> QuerySet | None:
-        """Rows of ``target`` related to ``parents``, each with its parent key."""
-        readable = self.scope.readable(target)
-        if readable is None:
+        """Readable rows of ``target`` related to ``parents``, each with its parent key."""
+        rule = self.scope.read_rule(target)
+        if rule is False:
             return None
         remote = relation.remote_path or ""
-        manager = target.model._default_manager
-        qs = manager.filter(**{f"{remote}__in": parents})
-        if relation.ct_attname:
-            parent_model = relation.django_field.model
-            ct = ContentType.objects.get_for_model(
-                parent_model, for_concrete_model=relation.django_field.for_concrete_model
-            )
-            qs = qs.filter(**{relation.ct_attname: ct.pk})
-        qs = qs.annotate(**{PARENT: F(remote)})
-        rule = self.scope.read_rule(target)
-        return qs if rule is True else restrict(qs, rule)  # type: ignore[arg-type]
+        relation_in = RelationSpec(**{**relation.__dict__, "remote_path": f"{remote}__in"})
+        qs = self._related(relation_in, target, parents).annotate(**{PARENT: F(remote)})
+        return qs if rule is True else restrict(qs, rule)
 
-    def _counts(self, spec: ModelSpec, relation: RelationSpec, child: FieldSelection,
-                rows: list[dict[str, Any]]) -> Callable[[dict[str, Any]], Any]:
+    def _count(self, relation: RelationSpec, child: FieldSelection, prefix: str,
+               query: Query, pk_column: int) -> Producer:
         target = self.graph.specs[relation.target]
-        pk_name = spec.pk.attname
-        base = self._children_of(relation, target, [row[pk_name] for row in rows])
-        if base is None:
+        rule = self.scope.read_rule(target)
+        if rule is False:
             return lambda row: None
-        qs = restrict(base, FilterCompiler(self.graph, self.scope).compile(
-            target, child.args.get("filters")).q)
-        counts = {
-            entry[PARENT]: entry["n"]
-            for entry in qs.order_by().values(PARENT).annotate(n=Count("pk", distinct=True))
-        }
-        return lambda row: counts.get(row[pk_name], 0)
+        condition = FilterCompiler(self.graph, self.scope).compile(
+            target, child.args.get("filters")).q
+        if rule is not True:
+            condition &= rule
+        if not prefix:
+            # A correlated subquery: the count comes back with the row itself.
+            counted = restrict(self._related(relation, target, OuterRef("pk")), condition)
+            subquery = Subquery(counted.order_by().values(relation.remote_path or "")
+                                .annotate(n=Count("pk", distinct=True)).values("n"),
+                                output_field=IntegerField())
+            return query.annotate(Coalesce(subquery, 0))
 
-    def _generic(self, relation: RelationSpec, child: FieldSelection,
-                 rows: list[dict[str, Any]]) -> Callable[[dict[str, Any]], Any]:
-        ct_col, fk_col = relation.ct_attname or "", relation.fk_attname or ""
-        wanted: dict[int, set[Any]] = defaultdict(set)
-        for row in rows:
-            if row[ct_col] is not None and row[fk_col] is not None:
-                wanted[row[ct_col]].add(row[fk_col])
-        found: dict[tuple[int, str], dict[str, Any]] = {}
-        for ct_id, ids in wanted.items():
-            model = ContentType.objects.get_for_id(ct_id).model_class()
-            target = self.graph.get(model) if model is not None else None
-            readable = self.scope.readable(target) if target is not None else None
-            if target is None or readable is None:
-                continue
-            children = child.variants.get(target.type_name, {})
-            for r, n in self.nodes(target, readable.filter(pk__in=ids), children):
-                found[(ct_id, str(r[target.pk.attname]))] = n
-        return lambda row: found.get((row[ct_col], str(row[fk_col])))
+        def fetch_counts(parents: list[Any]) -> dict[Any, Any]:
+            base = self._children_of(relation, target, parents)
+            assert base is not None
+            counted = restrict(base, condition).order_by().values(PARENT)
+            return {e[PARENT]: e["n"] for e in counted.annotate(n=Count("pk", distinct=True))}
+
+        later = Later(itemgetter(pk_column), fetch_counts, 0)
+        query.later.append(later)
+        return later.producer()
+
+    def _generic(self, relation: RelationSpec, child: FieldSelection, prefix: str,
+                 query: Query) -> Producer:
+        """A GenericForeignKey: the union member of whatever model each row points at."""
+        ct_column = query.column(prefix + (relation.ct_attname or ""))
+        fk_column = query.column(prefix + (relation.fk_attname or ""))
+
+        def key(row: Row) -> tuple[Any, str] | None:
+            if row[ct_column] is None or row[fk_column] is None:
+                return None
+            return (row[ct_column], str(row[fk_column]))
+
+        def fetch(keys: list[tuple[Any, str]]) -> dict[Any, Any]:
+            wanted: dict[Any, list[str]] = defaultdict(list)
+            for ct_id, pk in keys:
+                wanted[ct_id].append(pk)
+            found: dict[Any, Any] = {}
+            for ct_id, ids in wanted.items():
+                model = ContentType.objects.get_for_id(ct_id).model_class()
+                target = self.graph.get(model) if model is not None else None
+                readable = self.scope.readable(target) if target is not None else None
+                if target is None or readable is None:
+                    continue
+                children = child.variants.get(target.type_name, {})
+                fetched = self.nodes(target, readable.filter(pk__in=ids), children)
+                for pk, node in fetched.keyed(target.pk.attname).items():
+                    found[(ct_id, str(pk))] = node
+            return found
+
+        later = Later(key, fetch, None)
+        query.later.append(later)
+        return later.producer()
 
 
-def _constant(value: Any) -> Callable[[dict[str, Any]], Any]:
-    return lambda row: value
+def _file_producer(field: FieldSpec, child: FieldSelection, position: int) -> Producer:
+    storage = field.django_field.storage  # type: ignore[attr-defined]
+    parts = [(key, part.name) for key, part in (child.children or {}).items()]
+
+    def file_value(row: Row) -> dict[str, Any] | None:
+        name = row[position]
+        if not name:
+            return None
+        result: dict[str, Any] = {}
+        for key, part in parts:
+            if part == "name":
+                result[key] = name
+            elif part == "url":
+                try:
+                    result[key] = storage.url(name)
+                except Exception:
+                    result[key] = None
+            else:
+                result[key] = "File"
+        return result
+
+    return file_value
 
 
 def children_named(children: Children, name: str) -> list[FieldSelection]:

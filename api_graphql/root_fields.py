@@ -37,6 +37,9 @@ class RootField:
     description: str | None = None
     #: The model a field is about, for transports that handle it themselves.
     model_spec: Any = None
+    #: A read of ``model_spec`` whose answer depends only on the document, the
+    #: variables and the permission scope: the result cache may keep it.
+    cacheable: bool = False
 
     def strawberry_field(self) -> Any:
         if self.operation == "subscription":

@@ -7,11 +7,15 @@ class RealtimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from api_graphql.result_cache import set_version_source
         from api_graphql.schema import add_contributor
         from realtime import capture, daphne_close, signals
         from realtime.schema import subscription_fields
+        from realtime.sequencer import versions
 
         daphne_close.enable()
         capture.connect()
         signals.connect()
         add_contributor(subscription_fields)
+        # Every captured write advances its model's version: cached reads stay exact.
+        set_version_source(versions)

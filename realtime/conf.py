@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class RealtimeSettings:
     channel_layer: str = "default"
 
 
+@functools.cache
 def realtime_settings() -> RealtimeSettings:
     raw = dict(getattr(settings, "REALTIME", {}) or {})
     return RealtimeSettings(
@@ -29,3 +33,11 @@ def realtime_settings() -> RealtimeSettings:
         max_replay=int(raw.get("MAX_REPLAY", RealtimeSettings.max_replay)),
         channel_layer=raw.get("CHANNEL_LAYER", RealtimeSettings.channel_layer),
     )
+
+
+def _forget(setting: str, **kwargs: Any) -> None:
+    if setting == "REALTIME":
+        realtime_settings.cache_clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="realtime.conf")

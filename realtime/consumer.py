@@ -160,6 +160,11 @@ class Connection:
         finally:
             self.draining = False
 
+    def fail(self, op_id: str, errors: list[dict[str, Any]]) -> None:
+        """The hub ended this subscription with an error."""
+        if self.operations.pop(op_id, None) is not None and self.protocol is not None:
+            self.enqueue(self.protocol.error(op_id, errors))
+
     def send_payload(self, op_id: str, payload: str) -> None:
         """Called by the hub with a payload shared by every member of a group."""
         if op_id in self.operations:

@@ -46,6 +46,8 @@ class Sink(Protocol):
 
     def send_payload(self, op_id: str, payload: str) -> None: ...
 
+    def fail(self, op_id: str, errors: list[dict[str, Any]]) -> None: ...
+
 
 def database(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     """Run ORM code off the event loop, closing stale connections like a request does."""
@@ -340,6 +342,11 @@ class SubscriptionHub:
             stream.last_seq = fresh[-1].seq
             self.counters["events_delivered"] += len(fresh)
             for group, payloads in rendered:
+                if payloads is None:
+                    for subscription in list(group.members):
+                        subscription.sink.fail(subscription.op_id, [render.INTERNAL_ERROR])
+                        await self.unsubscribe(subscription)
+                    continue
                 for seq, payload in payloads:
                     for subscription in list(group.members):
                         subscription.deliver(seq, payload)

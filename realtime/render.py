@@ -8,6 +8,7 @@ DELETED) with :mod:`realtime.matching`. Payloads are serialized once per group.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,10 @@ from realtime.sequencer import assign_sequence, position, to_event
 if TYPE_CHECKING:
     from realtime.hub import SubscriptionGroup
 
+logger = logging.getLogger(__name__)
 LEFT = "LEFT"
+INTERNAL_ERROR = {"message": "This subscription failed on the server; resubscribe with "
+                             "your last cursor.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
 ORPHAN_AGE = timedelta(seconds=2)
 CATCH_UP_BATCH = 1000
 
@@ -122,8 +126,9 @@ def render_events(group: SubscriptionGroup, events: list[ChangeEvent]) -> list[t
         keys = [pk_field.to_python(pk) for pk in wanted]
         qs = restrict(spec.model._default_manager.filter(pk__in=keys), condition.q)
         group.executions += 1
-        for row, node in reader.nodes(spec, qs, _node_children(group.selection)):
-            found[str(row[spec.pk.attname])] = node
+        fetched = reader.nodes(spec, qs, _node_children(group.selection))
+        for pk, node in fetched.keyed(spec.pk.attname).items():
+            found[str(pk)] = node
     deleted_later = {e.pk for e in events if e.op == DELETED}
     result = []
     for event in events:
@@ -142,8 +147,17 @@ def render_events(group: SubscriptionGroup, events: list[ChangeEvent]) -> list[t
 
 
 def render_groups(groups: list[SubscriptionGroup], events: list[ChangeEvent]
-                  ) -> list[tuple[SubscriptionGroup, list[tuple[int, str]]]]:
-    return [(group, render_events(group, events)) for group in groups]
+                  ) -> list[tuple[SubscriptionGroup, list[tuple[int, str]] | None]]:
+    """Payloads per group; None for a group whose selection failed (its members get
+    an error and can resubscribe), so one bad group never stalls the stream."""
+    result: list[tuple[SubscriptionGroup, list[tuple[int, str]] | None]] = []
+    for group in groups:
+        try:
+            result.append((group, render_events(group, events)))
+        except Exception:
+            logger.exception("realtime: rendering %s events failed", group.spec.label)
+            result.append((group, None))
+    return result
 
 
 def records_after(label: str, last_seq: int, limit: int = CATCH_UP_BATCH) -> list[ChangeEvent]:

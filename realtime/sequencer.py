@@ -82,6 +82,13 @@ def to_event(record: ChangeRecord) -> ChangeEvent:
                        record.previous)
 
 
+def versions(labels: tuple[str, ...], using: str = "default") -> tuple[int, ...]:
+    """The last seq of each model: the result cache's version source."""
+    found = dict(StreamPosition.objects.using(using).filter(model__in=labels)
+                 .values_list("model", "last_seq"))
+    return tuple(int(found.get(label, 0)) for label in labels)
+
+
 def position(model_label: str, using: str = "default") -> int:
     """The last seq assigned to a model (0 before its first change)."""
     found = StreamPosition.objects.using(using).filter(model=model_label).values_list(
