@@ -83,15 +83,8 @@ class LoginThrottle:
         cache.delete(self.keys[0])
 
 
-def _client_address(context: RequestContext) -> str:
-    request = context.request
-    if request is not None:
-        return str(request.META.get("REMOTE_ADDR", "unknown"))
-    return "websocket"
-
-
 def _check_credentials(context: RequestContext, username: str, password: str) -> Any:
-    throttle = LoginThrottle(username, _client_address(context))
+    throttle = LoginThrottle(username, context.client_address)
     wait = throttle.retry_after()
     if wait:
         raise LimitExceeded(

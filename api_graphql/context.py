@@ -23,6 +23,8 @@ class RequestContext:
     request: HttpRequest | None = None
     #: "http" or "websocket": mutations that set cookies need the HTTP request.
     transport: str = "http"
+    #: The peer's address, for throttling failed logins per client.
+    client_address: str = "unknown"
     #: Set by login/logout so the transport can react (restart a socket, etc.).
     events: list[str] = field(default_factory=list)
     scope: Scope = field(init=False)

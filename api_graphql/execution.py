@@ -219,14 +219,14 @@ class Executor:
         if prepared.introspection:
             self.check_introspection(context)
         values = self.variables(prepared, variables)
-        if not prepared.native:
-            return self._execute_strawberry(context, prepared, variables)
         root = self.root_type(prepared.kind)
         selections = self.selections(prepared, values)
         try:
             check_complexity(selections)
         except GraphQLUserError as error:
             raise RequestError([error.as_dict()]) from None
+        if not prepared.native:
+            return self._execute_strawberry(context, prepared, variables)
         handlers = self.built.root_fields[prepared.kind]  # type: ignore[index]
         cached = self._cache_state(context, prepared, selections, handlers, variables)
         if cached is not None:

@@ -108,7 +108,8 @@ class GraphQLView(View):
             return _response(_errors("operationName must be a string.", "BAD_REQUEST"), 400, media)
         built = get_schema()
         executor = executor_for(built)
-        context = RequestContext(built, user, request, "http")
+        context = RequestContext(built, user, request, "http",
+                                 client_address=str(request.META.get("REMOTE_ADDR", "unknown")))
         started, prepared = time.perf_counter(), None
         try:
             prepared = executor.prepare(query, operation_name)  # type: ignore[arg-type]

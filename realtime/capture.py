@@ -105,7 +105,10 @@ def _on_save(sender: type[models.Model], instance: models.Model, created: bool,
 
 def _on_delete(sender: type[models.Model], instance: models.Model, using: str = "default",
                **kwargs: Any) -> None:
-    labels = stream_labels(type(instance))
+    # Unlike saves, deleting a multi-table child sends post_delete for each parent
+    # row too, so a delete only records the instance's own stream.
+    label = concrete(type(instance))._meta.label_lower
+    labels = [label] if concrete(type(instance)) in exposed_models() else []
     if not labels:
         return
     row = {f.attname: json_safe(instance.__dict__.get(f.attname))

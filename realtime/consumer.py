@@ -195,7 +195,9 @@ class Connection:
             if key:
                 self.forget_session = get_hub().watch_session(
                     key, lambda: self.close_soon(Close.FORBIDDEN, "Forbidden: logged out"))
-        self.context = RequestContext(get_schema(), user, None, "websocket")
+        client = self.scope.get("client") or ("unknown", 0)
+        self.context = RequestContext(get_schema(), user, None, "websocket",
+                                      client_address=str(client[0]))
         self.acknowledged = True
         self.enqueue(self.protocol.ack())
 

@@ -484,11 +484,6 @@ def test_logging_out_the_session_closes_its_sockets_with_4403(server: DaphneServ
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason=(
-    "realtime/consumer.py Connection.on_init builds RequestContext(get_schema(), user, None, "
-    "'websocket') without the client's address, so api_graphql/auth.py _client_address() "
-    "returns 'websocket' for every socket: five failed logins over any socket lock "
-    "WebSocket logins out for every client for LOGIN_WINDOW."))
 def test_websocket_login_throttle_is_per_client(make_user: Any) -> None:
     make_user("ada")
 

@@ -162,11 +162,6 @@ def test_introspection_is_for_staff_when_debug_is_off(gql_as: Any, role_users: A
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason=(
-    "api_graphql/execution.py execute_prepared: an operation that also introspects is "
-    "not 'native' and goes to _execute_strawberry, which never calls check_complexity: "
-    "a staff user (introspection allowed) bypasses MAX_COMPLEXITY by adding __typename "
-    "or __schema to any query."))
 def test_introspection_does_not_bypass_complexity(gql_as: Any, make_user: Any) -> None:
     staff = gql_as(make_user("staffer", staff=True, actions=("view",)))
     huge = "tag_list(limit: 1000) { articles(limit: 1000) { id title } }"

@@ -581,11 +581,6 @@ def test_mutations_can_be_turned_off_per_model(admin: GraphQLClient, blog: dict[
 
 
 # -- known problems (owners outside these modules) ------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "realtime/capture.py _on_delete: deleting a multi-table child (Restaurant) records "
-    "DELETED twice on the parent's stream (testapp.place): once for the child's "
-    "post_delete (stream_labels includes parents) and once for the parent row's own "
-    "post_delete. Subscribers of place/big_place get two DELETED events for one pk."))
 def test_deleting_a_child_row_records_one_deletion_per_stream(admin: GraphQLClient) -> None:
     restaurant = Restaurant.objects.create(name="Luigi's")
     ChangeRecord.objects.all().delete()
