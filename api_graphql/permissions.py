@@ -7,9 +7,14 @@ Django's ``has_perm`` (the admin's rule) unless the project overrides it.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import hashlib
+import uuid
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import models
 from django.db.models import Q, QuerySet
 
 from api_graphql.errors import PermissionDenied
@@ -31,6 +36,52 @@ def reroot(q: Q, prefix: str) -> Q:
             key, value = child
             rerooted.children.append((f"{prefix}__{key}", value))
     return rerooted
+
+
+_PLAIN = (str, int, float, bool, type(None), decimal.Decimal, uuid.UUID,
+          datetime.date, datetime.time, datetime.timedelta)
+
+
+def fingerprint(value: Any) -> Any:
+    """A value of a row rule as a comparable, printable structure naming what it selects.
+
+    ``repr`` is not enough: a model instance prints as its ``__str__`` (two users called
+    "ada" print alike) and a queryset as its first rows (and runs its query). Here an
+    instance is its model and primary key, a queryset its SQL and parameters, an
+    expression its deconstruction; anything unknown is never equal to anything, so two
+    rules can only share a fingerprint when they select the same rows.
+    """
+    if isinstance(value, Q):
+        return ("Q", value.connector, value.negated,
+                tuple(fingerprint(child) for child in value.children))
+    if isinstance(value, _PLAIN):
+        return (type(value).__name__, value)
+    if isinstance(value, models.Model):
+        return ("row", value._meta.label_lower, fingerprint(value.pk))
+    if isinstance(value, QuerySet):
+        try:
+            sql, params = value.query.sql_with_params()
+        except EmptyResultSet:
+            return ("rows", value.model._meta.label_lower, "empty")
+        return ("rows", value.model._meta.label_lower, sql,
+                tuple(fingerprint(p) for p in params))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(fingerprint(item) for item in value))
+    if isinstance(value, set | frozenset):
+        return ("set", tuple(sorted((fingerprint(item) for item in value), key=repr)))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted(((k, fingerprint(v)) for k, v in value.items()),
+                                     key=repr)))
+    deconstruct = getattr(value, "deconstruct", None)
+    if callable(deconstruct) and not isinstance(value, type):
+        try:
+            path, args, kwargs = deconstruct()
+        except Exception:
+            pass
+        else:
+            return ("expr", path, fingerprint(tuple(args)), fingerprint(dict(kwargs)))
+    # Unknown: equal to nothing else, ever (an id() could be reused by a later object).
+    return ("object", type(value).__qualname__, uuid.uuid4().hex)
 
 
 class Scope:
@@ -75,6 +126,6 @@ class Scope:
         same rights share one execution per event.
         """
         if self._key is None:
-            parts = [repr((spec.label, self.read_rule(spec))) for spec in self.graph]
+            parts = [repr((spec.label, fingerprint(self.read_rule(spec)))) for spec in self.graph]
             self._key = hashlib.blake2b("\n".join(parts).encode(), digest_size=12).hexdigest()
         return self._key

@@ -24,13 +24,15 @@ from typing import Any
 
 import pytest
 from django.db import models
-from django.db.models import signals
+from django.db.models import Q, signals
+from django.test import Client
 from graphql import GraphQLInputObjectType, GraphQLObjectType
 
 from api_graphql import tokens
 from api_graphql.model_graph import ModelGraph, ModelSpec, RelationSpec
-from api_graphql.registry import site
-from api_graphql.schema import get_schema
+from api_graphql.permissions import Scope
+from api_graphql.registry import ModelConfig, site
+from api_graphql.schema import get_schema, reset_schema
 from tests.conftest import GraphQLClient
 from tests.matrix import (
     ALL_ROLES,
@@ -943,3 +945,60 @@ def test_subscription_matrix() -> None:
     total = Counter({role: sum(len(received.get((s.label, role), [])) for s in specs)
                      for role in users})
     assert 0 < total["anonymous"] < total["view_only"] <= total["superuser"], total
+
+
+# -- the permission scope key: equal keys must mean equal rights ------------------------
+@pytest.fixture
+def article_rule(db: Any) -> Iterator[Callable[[Callable[[Any], Any]], None]]:
+    """Register a read rule for Article for one test (the registry is restored)."""
+    from myproject.models import Article
+
+    original = site._configs.get(Article)
+
+    def install(rule: Callable[[Any], Any]) -> None:
+        class Rule(ModelConfig):
+            def read_filter(self, user: Any) -> Any:
+                return rule(user)
+
+        site.register(Article, Rule)
+        reset_schema()
+
+    yield install
+    if original is None:
+        site._configs.pop(Article, None)
+    else:
+        site._configs[Article] = original
+    reset_schema()
+
+
+def test_scope_keys_differ_when_rules_name_different_rows(article_rule: Any,
+                                                         make_user: Any) -> None:
+    """Subscriptions are grouped by Scope.key (one execution per group): two users whose
+    rules point at different rows must never share a key, even when the rows print the
+    same (``repr`` of a model instance is its ``__str__``; of a queryset, its first rows)."""
+    from myproject.models import Article, User
+
+    twin_one = User.objects.create(email="one@example.com", username="twin")
+    twin_two = User.objects.create(email="two@example.com", username="twin")
+    Article.objects.create(title="by one", content="c", author=twin_one)
+    Article.objects.create(title="by two", content="c", author=twin_two)
+    one, two = make_user("one"), make_user("two")
+
+    def author_of(user: Any) -> Any:
+        return User.objects.get(email=user.email)
+
+    rules: list[Callable[[Any], Any]] = [
+        lambda user: Q(author=author_of(user)),
+        lambda user: Q(author__in=User.objects.filter(email=user.email)),
+        lambda user: Q(author__email__in=[user.email]),
+    ]
+    for rule in rules:
+        article_rule(rule)
+        graph = get_schema().graph
+        keys = {Scope(user, graph).key for user in (one, two)}
+        assert len(keys) == 2, "two different rules share a scope key"
+        # And the same rule for the same user is the same key (groups still form).
+        assert Scope(one, graph).key == Scope(one, graph).key
+        titles = {user.username: [row["title"] for row in GraphQLClient(Client()).login(user)(
+            "{ article_list { title } }")["data"]["article_list"]] for user in (one, two)}
+        assert titles == {"one": ["by one"], "two": ["by two"]}
