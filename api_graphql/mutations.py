@@ -131,6 +131,14 @@ def _field_errors(error: ValidationError) -> list[dict[str, str]]:
     return result
 
 
+def _no_choice(field: models.Field) -> Any:
+    """What null means for a choices field: "" for a blank string column (the value a
+    blank choice stores), None otherwise (full_clean then says "null" where it must)."""
+    if field.blank and not field.null and isinstance(field, models.CharField | models.TextField):
+        return ""
+    return None
+
+
 class ModelWriter:
     """One write of one model, for one user."""
 
@@ -174,8 +182,7 @@ class ModelWriter:
                 field = fields[name]
                 if field.enum is not None:
                     value = (field.enum.value_by_name[getattr(value, "value", value)]
-                             if value is not None
-                             else None if field.django_field.null else "")
+                             if value is not None else _no_choice(field.django_field))
                 setattr(instance, field.attname, value)
             elif name in relations:
                 relation = relations[name]
