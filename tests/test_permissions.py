@@ -1002,3 +1002,36 @@ def test_scope_keys_differ_when_rules_name_different_rows(article_rule: Any,
         titles = {user.username: [row["title"] for row in GraphQLClient(Client()).login(user)(
             "{ article_list { title } }")["data"]["article_list"]] for user in (one, two)}
         assert titles == {"one": ["by one"], "two": ["by two"]}
+
+
+def test_filters_through_unreadable_relations_are_refused_wherever_they_hide(
+        gql: GraphQLClient, db: Any) -> None:
+    """Anonymous users read published articles, but not users: a condition on an
+    author is refused in AND / OR / NOT, inside a relation's list or count arguments, and
+    in an ordering, not silently dropped (that would leak through the result size)."""
+    from myproject.models import Article, Tag, User
+
+    author = User.objects.create(email="a@example.com", username="secret-name")
+    article = Article.objects.create(title="t", content="c", author=author, published=True)
+    Tag.objects.create(name="t").articles.set([article])
+    on_author = '{author: {username: {exact: "secret-name"}}}'
+    for query in (
+        f"{{ article_list(filters: {on_author}) {{ id }} }}",
+        f"{{ article_list(filters: {{OR: [{on_author}, {{title: {{exact: \"t\"}}}}]}}) {{ id }} }}",
+        f"{{ article_list(filters: {{NOT: {on_author}}}) {{ id }} }}",
+        f"{{ article_list(filters: {{AND: [{on_author}]}}) {{ id }} }}",
+        f"{{ article_count(filters: {on_author}) }}",
+        f"{{ tag_list {{ articles(filters: {on_author}) {{ id }} }} }}",
+        f"{{ tag_list {{ articles_count(filters: {on_author}) }} }}",
+        f"{{ article_connection(filters: {on_author}) {{ total_count }} }}",
+        "{ article_list(ordering: [{author: {username: ASC}}]) { id } }",
+        "{ tag_list { articles(ordering: [{author: {username: DESC}}]) { id } } }",
+        '{ comment_list(filters: {article: {author: {email: {exact: "a@example.com"}}}}) '
+        "{ id } }",
+    ):
+        result = gql(query)
+        assert result.get("data") is None, query
+        assert [e["extensions"]["code"] for e in result["errors"]] == [FORBIDDEN], query
+    # The same conditions on what anonymous users may read are fine.
+    assert gql('{ article_list(filters: {title: {exact: "t"}}) { id author { id } } }')[
+        "data"]["article_list"][0]["author"] is None
