@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from myproject import views
 from realtime import health, metrics
 
 urlpatterns = [
@@ -9,5 +10,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("live/", views.live, name="live"),
     path("", include("api_graphql.urls")),
 ]
