@@ -37,6 +37,7 @@ from tests.conftest import GraphQLClient
 from tests.matrix import (
     ALL_ROLES,
     OPERATIONS,
+    PARTIAL,
     RULE_READS,
     DataSet,
     any_readable,
@@ -78,7 +79,7 @@ def fresh_schema() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def matrix_report() -> Iterator[None]:
+def matrix_report(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if not RESULTS and not FAILURES:
         return
@@ -95,7 +96,14 @@ def matrix_report() -> Iterator[None]:
             lines.append(f"{label:22} {role:16} " + " | ".join(row))
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
     ARTIFACT.write_text("\n".join(lines) + "\n")
-    print("\n" + lines[0] + f" (table: {ARTIFACT})")
+    six = sum(1 for key in cells if key[1] != PARTIAL)
+    summary = f"{lines[0]} ({six} cells for the six roles of the issue; table: {ARTIFACT})"
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if capture is not None:
+        with capture.global_and_fixture_disabled():
+            print("\n" + summary)
+    else:
+        print(summary)
 
 
 # -- the world every cell runs in ---------------------------------------------------
