@@ -17,7 +17,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from realtime.conf import realtime_settings
@@ -56,12 +56,10 @@ async def _check(probe: Any) -> str:
 
 
 def _select_one() -> None:
-    close_old_connections()  # a connection the database dropped would fail once more
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    finally:
-        close_old_connections()
+    # Django's request cycle closes this connection afterwards (request_finished),
+    # in this same thread, as for any view.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 async def _database() -> None:
