@@ -51,7 +51,11 @@ class GraphQLSettings:
     ws_pong_timeout: float = 30.0
     ws_init_timeout: float = 10.0
     ws_send_buffer: int = 1000
-    result_cache: bool = True
+    #: "exact": a cached read checks the models' versions in the database (one small
+    #: query; never older than the last committed change). "stream": versions come from
+    #: the change stream, no database work; another worker's write shows once its
+    #: event arrives (about a millisecond). False: no result cache.
+    result_cache: str | bool = "exact"
     result_cache_size: int = 1000
     result_cache_ttl: float = 60.0
     extra: dict[str, Any] = field(default_factory=dict)

@@ -11,11 +11,11 @@ class RealtimeConfig(AppConfig):
         from api_graphql.schema import add_contributor
         from realtime import capture, daphne_close, signals
         from realtime.schema import subscription_fields
-        from realtime.sequencer import versions
+        from realtime.versions import table
 
         daphne_close.enable()
         capture.connect()
         signals.connect()
         add_contributor(subscription_fields)
         # Every captured write advances its model's version: cached reads stay exact.
-        set_version_source(versions)
+        set_version_source(table)

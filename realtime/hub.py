@@ -31,10 +31,12 @@ from api_graphql.context import RequestContext
 from api_graphql.model_graph import ModelSpec
 from api_graphql.selection import FieldSelection
 from realtime import render
+from realtime.capture import concrete, exposed_models
 from realtime.conf import realtime_settings
 from realtime.events import MESSAGE_TYPE, ChangeEvent, layer_group
 from realtime.publisher import by_model, send_to_layer
 from realtime.sequencer import position
+from realtime.versions import table as versions
 
 logger = logging.getLogger(__name__)
 SESSION_GROUP = "realtime.sessions"
@@ -139,18 +141,28 @@ class SubscriptionHub:
         if self.layer is not None:
             self.channel = await self.layer.new_channel()
             await self.layer.group_add(SESSION_GROUP, self.channel)
+            if self.distributed:
+                # One membership per model for the life of the process: every change
+                # reaches this process, for subscribers and for the result cache.
+                for label in sorted({concrete(m)._meta.label_lower
+                                     for m in exposed_models()}):
+                    await self.layer.group_add(layer_group(label), self.channel)
             self._tasks.append(self.loop.create_task(self._receive()))
         self._tasks.append(self.loop.create_task(self._poll()))
+        if self.distributed:
+            await database(versions.refresh)()
+            versions.live = True
 
     async def stop(self) -> None:
+        versions.live = False
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        if self.layer is not None and self.channel is not None:
-            for label in list(self.streams):
+        if self.layer is not None and self.channel is not None and self.distributed:
+            for label in sorted({concrete(m)._meta.label_lower for m in exposed_models()}):
                 with contextlib.suppress(Exception):
                     await self.layer.group_discard(layer_group(label), self.channel)
             with contextlib.suppress(Exception):
@@ -173,9 +185,7 @@ class SubscriptionHub:
         future: asyncio.Future[ModelStream] = self.loop.create_future()
         self._opening[label] = future
         try:
-            if self.layer is not None and self.channel is not None and self.distributed:
-                await self.layer.group_add(layer_group(label), self.channel)
-            # Joined first, position second: every event after the position arrives.
+            await self.start()  # listening first, position second: nothing slips between
             last = await database(position)(label)
             stream = ModelStream(label, last)
             self.streams[label] = stream
@@ -191,9 +201,6 @@ class SubscriptionHub:
         if stream.groups or self.streams.get(stream.label) is not stream:
             return
         del self.streams[stream.label]
-        if self.layer is not None and self.channel is not None and self.distributed:
-            with contextlib.suppress(Exception):
-                await self.layer.group_discard(layer_group(stream.label), self.channel)
 
     # -- subscribing ---------------------------------------------------------------
     async def subscribe(self, sink: Sink, op_id: str, context: RequestContext, spec: ModelSpec,
@@ -265,16 +272,29 @@ class SubscriptionHub:
 
     # -- events in -----------------------------------------------------------------
     def publish_threadsafe(self, events: list[ChangeEvent]) -> None:
-        """From a thread of this process that just committed."""
+        """From a thread of this process that just committed.
+
+        Local subscribers are served on the loop. Other processes are told before
+        this returns (a Redis PUBLISH, well under a millisecond), so the writer's
+        next request, on whichever worker, finds their caches already invalidated.
+        """
         self.loop.call_soon_threadsafe(self._publish_local, events)
+        if not self.distributed:
+            return
+        forwarded = asyncio.run_coroutine_threadsafe(self._forward(events), self.loop)
+        try:
+            asyncio.get_running_loop()
+            return  # called on an event loop: never block it
+        except RuntimeError:
+            pass
+        with contextlib.suppress(Exception):
+            forwarded.result(timeout=0.5)
 
     def _publish_local(self, events: list[ChangeEvent]) -> None:
         self.counters["events_published"] += len(events)
         for label, model_events in by_model(events).items():
             if label in self.streams:
                 self.loop.create_task(self.deliver(label, model_events))
-        if self.distributed:
-            self.loop.create_task(self._forward(events))
 
     async def _forward(self, events: list[ChangeEvent]) -> None:
         try:
@@ -296,8 +316,9 @@ class SubscriptionHub:
             kind = message.get("type")
             if kind == MESSAGE_TYPE:
                 label = message["model"]
+                events = [ChangeEvent.from_wire(label, item) for item in message["events"]]
+                versions.observe(events)
                 if label in self.streams:
-                    events = [ChangeEvent.from_wire(label, item) for item in message["events"]]
                     self.loop.create_task(self.deliver(label, events))
             elif kind == SESSION_MESSAGE:
                 self.end_session(message["session"])
@@ -311,8 +332,10 @@ class SubscriptionHub:
             await asyncio.sleep(self.poll_interval)
             try:
                 labels = list(self.streams)
-                if labels:
+                if labels or self.distributed:
                     await database(render.sequence_orphans)()
+                if self.distributed:
+                    await database(versions.refresh)()
                 for label in labels:
                     stream = self.streams.get(label)
                     if stream is not None:

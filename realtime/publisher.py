@@ -47,7 +47,9 @@ def by_model(events: list[ChangeEvent]) -> dict[str, list[ChangeEvent]]:
 
 def publish(events: list[ChangeEvent]) -> None:
     from realtime.hub import running_hub
+    from realtime.versions import table
 
+    table.observe(events)  # before the writer's response: it reads its own writes
     hub = running_hub()
     if hub is not None:
         hub.publish_threadsafe(events)

@@ -82,11 +82,16 @@ def to_event(record: ChangeRecord) -> ChangeEvent:
                        record.previous)
 
 
-def versions(labels: tuple[str, ...], using: str = "default") -> tuple[int, ...]:
-    """The last seq of each model: the result cache's version source."""
+def versions_from_database(labels: tuple[str, ...], using: str = "default") -> tuple[int, ...]:
+    """The last seq of each model, as committed."""
     found = dict(StreamPosition.objects.using(using).filter(model__in=labels)
                  .values_list("model", "last_seq"))
     return tuple(int(found.get(label, 0)) for label in labels)
+
+
+def all_positions(using: str = "default") -> dict[str, int]:
+    return {label: int(seq) for label, seq in StreamPosition.objects.using(using)
+            .exclude(model=LOCK_ROW).values_list("model", "last_seq")}
 
 
 def position(model_label: str, using: str = "default") -> int:

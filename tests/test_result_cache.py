@@ -126,3 +126,47 @@ def test_rules_reading_uncaptured_models_are_not_cached(admin: Any, gql: Any) ->
         if previous is not None:
             site._configs[Label] = previous
     assert not any("realtime_streamposition" in sql for sql in data_queries(second))
+
+
+def test_exact_mode_a_write_through_one_worker_is_seen_at_once_by_another(
+        article: Article, make_user: Any) -> None:
+    """The default: the writer's very next read, on another worker, is fresh."""
+    from api_graphql import tokens
+    from tests.servers import daphne, graphql_post
+
+    root = make_user("root", superuser=True)
+    auth = {"Authorization": f"Bearer {tokens.issue(root)[0]}"}
+    with daphne() as writer, daphne() as reader:
+        url = reader.http + "/graphql"
+        for title in ("Two", "Three", "Four"):
+            graphql_post(url, QUERY, headers=auth)
+            graphql_post(url, QUERY, headers=auth)  # cached
+            graphql_post(writer.http + "/graphql",
+                         'mutation($pk: ID!, $t: String) { update_article(pk: $pk, '
+                         "data: {title: $t}) { ok } }", {"pk": str(article.pk), "t": title},
+                         headers=auth)
+            assert titles(graphql_post(url, QUERY, headers=auth)) == [(title, "ada")]
+
+
+def test_stream_mode_workers_learn_of_writes_from_the_change_stream(
+        article: Article, make_user: Any) -> None:
+    """"stream": no database work on a hit; another worker's write shows once its event
+    arrives (with Redis) or at the next outbox poll (embedded)."""
+    import time
+
+    from api_graphql import tokens
+    from tests.servers import daphne, graphql_post
+
+    root = make_user("root", superuser=True)
+    auth = {"Authorization": f"Bearer {tokens.issue(root)[0]}"}
+    with daphne(DJANGO_SETTINGS_MODULE="tests.settings_stream_cache") as writer, \
+            daphne(DJANGO_SETTINGS_MODULE="tests.settings_stream_cache") as reader:
+        url = reader.http + "/graphql"
+        graphql_post(url, QUERY, headers=auth)
+        graphql_post(writer.http + "/graphql",
+                     'mutation($pk: ID!) { update_article(pk: $pk, data: {title: "Two"}) '
+                     "{ ok } }", {"pk": str(article.pk)}, headers=auth)
+        deadline = time.monotonic() + 10
+        while titles(graphql_post(url, QUERY, headers=auth)) != [("Two", "ada")]:
+            assert time.monotonic() < deadline, "the reader never learned of the write"
+            time.sleep(0.05)
