@@ -92,3 +92,44 @@ def test_schema_command_writes_sdl(tmp_path: Any) -> None:
     call_command("export_schema", str(target))
     sdl = target.read_text()
     assert "type Article {" in sdl and "article_changes" in sdl
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runserver_serves_the_same_application() -> None:
+    """``manage.py runserver`` (daphne's ASGI runserver) serves HTTP, WebSocket and admin."""
+    import asyncio
+    import subprocess
+    import sys
+    import time
+
+    from tests.servers import ROOT, child_environment, free_port
+    from tests.ws_client import GraphQLSocket
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT, env=child_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = graphql_post(f"http://127.0.0.1:{port}/graphql", "{ tag_count }")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.2)
+        assert answer == {"data": {"tag_count": 0}}
+        admin = urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/").read()
+        assert b"Django administration" in admin
+
+        async def subscribe() -> dict[str, Any]:
+            socket = await GraphQLSocket.open(f"ws://127.0.0.1:{port}/graphql")
+            await socket.subscribe("t", "subscription { tag_changes { op } }")
+            ready = await socket.event("t", "tag_changes")
+            await socket.close()
+            return ready
+
+        assert asyncio.run(subscribe()) == {"op": "READY"}
+    finally:
+        process.terminate()
+        process.wait(10)
