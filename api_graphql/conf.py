@@ -51,6 +51,8 @@ class GraphQLSettings:
     ws_pong_timeout: float = 30.0
     ws_init_timeout: float = 10.0
     ws_send_buffer: int = 1000
+    #: Characters sent that the client has not yet shown it read (by answering a ping).
+    ws_unacknowledged_limit: int = 4 * 1024 * 1024
     #: "exact": a cached read checks the models' versions in the database (one small
     #: query; never older than the last committed change). "stream": versions come from
     #: the change stream, no database work; another worker's write shows once its
@@ -85,6 +87,7 @@ _KEYS = {
     "WS_PONG_TIMEOUT": "ws_pong_timeout",
     "WS_INIT_TIMEOUT": "ws_init_timeout",
     "WS_SEND_BUFFER": "ws_send_buffer",
+    "WS_UNACKNOWLEDGED_LIMIT": "ws_unacknowledged_limit",
     "RESULT_CACHE": "result_cache",
     "RESULT_CACHE_SIZE": "result_cache_size",
     "RESULT_CACHE_TTL": "result_cache_ttl",

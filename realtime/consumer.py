@@ -30,9 +30,11 @@ from api_graphql.execution import RequestError, executor_for
 from api_graphql.schema import get_schema
 from realtime import render
 from realtime.hub import Subscription, database, get_hub, group_key
-from realtime.protocol import PROTOCOLS, Action, Close, LegacyWS, Protocol, ProtocolError
+from realtime.protocol import PONG, PROTOCOLS, Action, Close, LegacyWS, Protocol, ProtocolError
 
 logger = logging.getLogger(__name__)
+#: A ping goes out after this many characters, so the backlog is always measured.
+PING_EVERY = 256 * 1024
 
 
 def origin_allowed(scope: dict[str, Any]) -> bool:
@@ -63,8 +65,14 @@ class Connection:
         self.operations: dict[str, Subscription | asyncio.Task[None]] = {}
         self.outbox: deque[str] = deque()
         self.draining = False
+        # Flow control: characters handed to the server, and how many of them the client
+        # has shown it consumed (it answered a ping sent after them).
+        self.sent = 0
+        self.acknowledged_upto = 0
+        self.pings: deque[int] = deque()
         conf = graphql_settings()
         self.buffer_limit = conf.ws_send_buffer
+        self.unacknowledged_limit = conf.ws_unacknowledged_limit
         self.max_message = conf.ws_max_message_size
         now = time.monotonic()
         self.init_deadline = now + conf.ws_init_timeout
@@ -140,11 +148,15 @@ class Connection:
 
     # -- sending -------------------------------------------------------------------
     def enqueue(self, frame: str) -> None:
+        """Queue a frame; a consumer too slow to keep up is closed with 1013.
+
+        The server's own send never blocks (daphne buffers without limit), so the
+        backlog is measured with the protocol: what was sent since the last ping the
+        client answered. graphql-ws clients answer pings by themselves."""
         if self.closed:
             return
-        if len(self.outbox) >= self.buffer_limit:
-            self.outbox.clear()
-            self.close_soon(Close.TRY_AGAIN_LATER, "Slow consumer: send buffer full")
+        if len(self.outbox) >= self.buffer_limit or self.lagging():
+            self.close_slow_consumer()
             return
         self.outbox.append(frame)
         if not self.draining:
@@ -152,13 +164,43 @@ class Connection:
             asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
+        assert self.protocol is not None
+        ping = self.protocol.ping()
         try:
             while self.outbox and not self.closed:
-                await self.send({"type": "websocket.send", "text": self.outbox.popleft()})
+                frame = self.outbox.popleft()
+                await self.send({"type": "websocket.send", "text": frame})
+                self.sent += len(frame)
+                if frame is ping and not isinstance(self.protocol, LegacyWS):
+                    self.pings.append(self.sent)
+                elif self.lagging():
+                    self.close_slow_consumer()
+                elif (not self.pings and ping is not None
+                      and self.sent - self.acknowledged_upto > PING_EVERY):
+                    self.ping(time.monotonic())
         except Exception:
             self.closed = True
         finally:
             self.draining = False
+
+    def lagging(self) -> bool:
+        """More sent than the client has shown it read, with a ping outstanding."""
+        return bool(self.pings) and (
+            self.sent - self.acknowledged_upto > self.unacknowledged_limit)
+
+    def close_slow_consumer(self) -> None:
+        self.outbox.clear()
+        self.close_soon(Close.TRY_AGAIN_LATER, "Slow consumer: send buffer full")
+
+    def ping(self, now: float) -> None:
+        """Ping (graphql-transport-ws) or keep-alive (legacy); expect the pong in time."""
+        assert self.protocol is not None
+        frame = self.protocol.ping()
+        if frame is None:
+            return
+        self.enqueue(frame)
+        if not isinstance(self.protocol, LegacyWS) and self.pong_deadline is None:
+            self.pong_deadline = now + graphql_settings().ws_pong_timeout
 
     def fail(self, op_id: str, errors: list[dict[str, Any]]) -> None:
         """The hub ended this subscription with an error."""
@@ -203,10 +245,13 @@ class Connection:
 
     async def on_ping(self, action: Action) -> None:
         assert isinstance(self.protocol, Protocol)
-        self.enqueue('{"type":"pong"}')
+        self.enqueue(PONG)
 
     async def on_pong(self, action: Action) -> None:
-        self.pong_deadline = None
+        if self.pings:
+            self.acknowledged_upto = self.pings.popleft()
+        if not self.pings:
+            self.pong_deadline = None
 
     async def on_terminate(self, action: Action) -> None:
         await self.close(Close.NORMAL, "")
@@ -345,12 +390,8 @@ class Heartbeat:
             connection.close_soon(Close.TIMEOUT, "Pong timeout")
         elif now >= connection.next_ping and connection.acknowledged:
             connection.next_ping = now + conf.ws_ping_interval
-            ping = connection.protocol.ping()
-            if ping is not None:
-                connection.enqueue(ping)
-                unanswered = connection.pong_deadline is not None
-                if not isinstance(connection.protocol, LegacyWS) and not unanswered:
-                    connection.pong_deadline = now + conf.ws_pong_timeout
+            if not connection.pings:
+                connection.ping(now)
 
 
 heartbeat = Heartbeat()

@@ -17,6 +17,9 @@ import orjson
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
+PING = '{"type":"ping"}'
+PONG = '{"type":"pong"}'
+KEEP_ALIVE = '{"type":"ka"}'
 
 
 class Close(IntEnum):
@@ -113,10 +116,7 @@ class TransportWS(Protocol):
         return _json({"id": op_id, "type": "error", "payload": errors})
 
     def ping(self) -> str:
-        return '{"type":"ping"}'
-
-    def pong(self) -> str:
-        return '{"type":"pong"}'
+        return PING
 
 
 class LegacyWS(Protocol):
@@ -133,11 +133,8 @@ class LegacyWS(Protocol):
         # The legacy protocol's "error" carries one error object, not a list.
         return _json({"id": op_id, "type": "error", "payload": errors[0] if errors else {}})
 
-    def keep_alive(self) -> str:
-        return '{"type":"ka"}'
-
     def ping(self) -> str:
-        return self.keep_alive()
+        return KEEP_ALIVE
 
     def connection_error(self, message: str) -> str:
         return _json({"type": "connection_error", "payload": {"message": message}})

@@ -246,3 +246,48 @@ def test_the_worker_survives_all_of_the_above(server: DaphneServer) -> None:
 
     assert run(scenario())["payload"] == {"data": {"__typename": "Query"}}
     assert server.process is not None and server.process.poll() is None
+
+
+def test_a_slow_consumer_is_closed_with_1013_and_can_resume() -> None:
+    """A client that stops reading while events pour in: its backlog (sent, not yet
+    acknowledged by a pong) passes the limit, and the server closes with 1013."""
+    from tests.servers import run_shell
+
+    with daphne(DJANGO_SETTINGS_MODULE="tests.settings_slow_consumer") as slow_server:
+        async def scenario() -> tuple[int | None, str, str]:
+            socket = await GraphQLSocket.open(slow_server.ws, max_queue=1)
+            await socket.subscribe("t", "subscription { tag_changes { op cursor node "
+                                        "{ name } } }")
+            ready = await socket.event("t", "tag_changes")
+            await asyncio.sleep(1.2)  # a ping goes out, and this client will not answer it
+            await asyncio.to_thread(run_shell, (
+                "from django.db import transaction\nfrom myproject.models import Tag\n"
+                "with transaction.atomic():\n"
+                "    for n in range(300):\n"
+                "        Tag.objects.create(name=f'{n:03d}-' + 'x' * 45)"))
+            try:
+                while True:
+                    await asyncio.wait_for(socket.connection.recv(), 20)
+            except websockets.ConnectionClosed as closed:
+                frame = closed.rcvd
+                return (frame.code if frame else None, frame.reason if frame else "",
+                        ready["cursor"])
+
+        code, reason, cursor = run(scenario())
+        assert code == 1013 and "Slow consumer" in reason
+
+        async def resume() -> list[str]:
+            socket = await GraphQLSocket.open(slow_server.ws)
+            await socket.subscribe("t", 'subscription($a: String) { tag_changes(after: $a) '
+                                        "{ op } }")
+            await socket.send({"type": "complete", "id": "t"})
+            await socket.subscribe("r", "subscription($a: String) { tag_changes(after: $a) "
+                                        "{ op } }", {"a": cursor})
+            ops = []
+            while not ops or ops[-1] != "READY":
+                ops.append((await socket.event("r", "tag_changes"))["op"])
+            await socket.close()
+            return ops
+
+        ops = run(resume())
+        assert ops == ["CREATED"] * 300 + ["READY"]  # nothing lost: all of it replayed
