@@ -13,7 +13,7 @@ from tests.servers import DaphneServer, daphne
 from tests.ws_client import GraphQLSocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SOCKETS, PER_SOCKET, CYCLES = 100, 10, 6
+SOCKETS, PER_SOCKET, CYCLES = 100, 10, 8
 
 
 def gauge(server: DaphneServer, name: str) -> float:
@@ -63,4 +63,4 @@ def test_a_thousand_subscriptions_come_and_go_without_a_trace() -> None:
     # The first cycles warm allocators and caches up (measured: +4.5 MiB, then flat);
     # later cycles must not keep what they used.
     print("RSS KiB after each cycle:", samples)
-    assert samples[-1] - samples[2] < 2 * 1024, samples
+    assert samples[-1] - samples[-4] < 1536, samples  # a 1 KiB/subscription leak: 3 MiB
