@@ -69,6 +69,7 @@ ARTIFACT = Path(__file__).parent / "artifacts" / "permission_matrix.txt"
 #: (model label, role, operation) -> what the API answered, when it was as expected.
 RESULTS: dict[tuple[str, str, str], str] = {}
 FAILURES: dict[tuple[str, str, str], str] = {}
+REPORTED = [0]
 
 
 @pytest.fixture(autouse=True)
@@ -81,9 +82,12 @@ def fresh_schema() -> Iterator[None]:
 @pytest.fixture(scope="module", autouse=True)
 def matrix_report(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    if not RESULTS and not FAILURES:
-        return
     cells = {**RESULTS, **{k: f"FAIL {v}" for k, v in FAILURES.items()}}
+    # pytest-django runs transactional and db-less tests last, so this module's
+    # fixture may end twice: report once per new result.
+    if len(cells) == REPORTED[0]:
+        return
+    REPORTED[0] = len(cells)
     labels = sorted({k[0] for k in cells})
     roles = [r for r in ALL_ROLES if any(k[1] == r for k in cells)]
     operations = [o for o in OPERATIONS if any(k[2] == o for k in cells)]
