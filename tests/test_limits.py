@@ -35,6 +35,7 @@ DEFAULT_LIMITS = {
     "ws_pong_timeout": 30.0,
     "ws_init_timeout": 10.0,
     "ws_send_buffer": 1000,
+    "ws_unacknowledged_limit": 4 * 1024 * 1024,
 }
 
 
