@@ -443,8 +443,7 @@ def test_a_socket_whose_token_expires_is_closed_with_4403(short_server: DaphneSe
                                           init={"authorization": f"Bearer {answer['token']}"})
         await socket.subscribe("1", "{ me { username } }")
         first = await socket.next_for("1")
-        # Authenticated while the token was valid (or refused at init if the machine
-        # was slower than TOKEN_MAX_AGE: then the close below still says why).
+        # Authenticated while the token is valid, then closed when it expires.
         assert first["type"] == "next" and first["payload"]["data"]["me"] == {
             "username": "ada"}, first
         code, reason = await socket.closed(timeout=20)
