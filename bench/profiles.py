@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.profiles inprocess # py-spy on a loop of in-process Q2
     .venv/bin/python -m bench.profiles fanout    # py-spy on ours during a (d) burst
     .venv/bin/python -m bench.profiles imports   # -X importtime of django.setup()
+    .venv/bin/python -m bench.profiles memory    # tracemalloc: what 1,000 idle sockets hold
 
 (run through ``bench/run``'s environment: DATABASE_URL, REDIS_URL, PYTHONPATH.)
 Only threads holding the GIL are sampled (``--gil``): the shares are CPU, not
@@ -140,14 +141,44 @@ def imports() -> str:
         f"{us / 1000:10.1f}  {name}" for us, _, name in top_level)
 
 
+def memory(sockets: int = 1000) -> str:
+    import os
+    import signal
+
+    log_dir = OUT / "logs"
+    out = OUT / "memory.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    with procs.daphne("profile-memory", "bench.lib.traced_asgi:application", log_dir,
+                      extra_args=["-v", "0"], BENCH_TRACE_OUT=str(out)) as server:
+        server.start()
+        server.wait_port()
+        with Fleet(procs.python(), procs.bench_env(), realtime.ws_url(server), 1,
+                   realtime.SUBSCRIPTION) as warm:
+            warm.wait_ready()
+        time.sleep(1)
+        os.kill(server.pid, signal.SIGUSR1)
+        with Fleet(procs.python(), procs.bench_env(), realtime.ws_url(server), sockets,
+                   realtime.SUBSCRIPTION) as fleet:
+            fleet.wait_ready()
+            time.sleep(2)
+            os.kill(server.pid, signal.SIGUSR1)
+            deadline = time.monotonic() + 400  # a traced snapshot takes minutes
+            while out.read_text().count("=====") < 2 and time.monotonic() < deadline:
+                time.sleep(0.5)
+    return out.read_text()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["http", "inprocess", "fanout", "imports"])
+    parser.add_argument("what", choices=["http", "inprocess", "fanout", "imports", "memory"])
     parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
     if args.what == "imports":
         print(imports())
+    elif args.what == "memory":
+        print(memory())
     else:
         print({"http": http, "inprocess": inprocess, "fanout": fanout}[args.what](args.seconds))
     sys.stdout.flush()

@@ -74,6 +74,10 @@ def main() -> None:
     else:
         send = publish_sender(pks, args.batch, args.channel)
     late: list[float] = []
+    # How long each send takes in the writer (for "save": the transaction, the
+    # commit and what runs on commit), so (c) can split its latency into the
+    # writer's part and the server's part.
+    durations_ms: list[float] = []
     started = time.monotonic()
     for i in range(args.events):
         if args.rate > 0:
@@ -83,10 +87,15 @@ def main() -> None:
                 time.sleep(delay)
             else:
                 late.append(-delay)
+        t0 = time.perf_counter()
         send(i)
+        durations_ms.append(1000 * (time.perf_counter() - t0))
     seconds = time.monotonic() - started
+    durations_ms.sort()
     print(json.dumps({"sent": args.events * args.batch, "seconds": seconds,
-                      "late_sends": len(late), "max_late_ms": 1000 * max(late, default=0.0)}))
+                      "late_sends": len(late), "max_late_ms": 1000 * max(late, default=0.0),
+                      "send_p50_ms": durations_ms[len(durations_ms) // 2],
+                      "send_max_ms": durations_ms[-1]}))
 
 
 if __name__ == "__main__":

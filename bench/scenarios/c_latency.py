@@ -95,6 +95,8 @@ def summarize_runs(plan: dict[int, tuple[int, float]],
                 "subscribers": sockets, "server": name, "events": events, "rate/s": rate,
                 "p50 ms": med(name, sockets, "p50"), "p90 ms": med(name, sockets, "p90"),
                 "p99 ms": med(name, sockets, "p99"), "max ms": med(name, sockets, "max"),
+                # The writer's own share of p50: save + commit + on-commit work.
+                "writer send p50 ms": median([r["writer"]["send_p50_ms"] for r in runs]),
                 "lost": sum(r["lost"] for r in runs), "errors": sum(r["errors"] for r in runs),
                 "p50 ÷ floor": ratio(med(name, sockets, "p50"), med("floor", sockets, "p50")),
             }
