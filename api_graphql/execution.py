@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Lock
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from django.conf import settings
 from django.db import DatabaseError
 from graphql import (
@@ -47,6 +48,19 @@ logger = logging.getLogger(__name__)
 CACHE_SIZE = 1000
 INTERNAL_ERROR = {"message": "Internal server error.",
                   "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+
+
+MAX_SCOPES_PER_PLAN = 64
+
+
+@dataclass
+class Plan:
+    """An operation with one set of variables: its coerced selections, checked against
+    the limits, and (per permission scope) the models its answer depends on."""
+
+    key: tuple[Any, ...]
+    selections: dict[str, FieldSelection]
+    dependencies: dict[str, frozenset[str] | None] = field(default_factory=dict)
 
 
 class RequestError(Exception):
@@ -95,6 +109,7 @@ class Executor:
         self.built = built
         self.schema = built.graphql_schema
         self._prepared: OrderedDict[tuple[str, str | None], PreparedOperation] = OrderedDict()
+        self._plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
         self._lock = Lock()
         self.results = ResultCache()
 
@@ -214,38 +229,70 @@ class Executor:
             raise RequestError([{"message": "Subscriptions need the WebSocket endpoint."}])
         return self.execute_prepared(context, prepared, variables)
 
+    def plan(self, prepared: PreparedOperation, variables: Any) -> Plan:
+        """The coerced selections of an operation with these variables (cached)."""
+        if variables is not None and not isinstance(variables, dict):
+            raise RequestError([{"message": "Variables must be a JSON object."}])
+        try:
+            key = (prepared.source, prepared.operation.name and prepared.operation.name.value,
+                   orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
+        except TypeError:
+            raise RequestError([{"message": "Variables must be JSON."}]) from None
+        plan = self._plans.get(key)
+        if plan is None:
+            selections = self.selections(prepared, self.variables(prepared, variables))
+            try:
+                check_complexity(selections)
+            except GraphQLUserError as error:
+                raise RequestError([error.as_dict()]) from None
+            plan = Plan(key, selections)
+            with self._lock:
+                self._plans[key] = plan
+                if len(self._plans) > CACHE_SIZE:
+                    self._plans.popitem(last=False)
+        return plan
+
     def execute_prepared(self, context: RequestContext, prepared: PreparedOperation,
                          variables: Any) -> dict[str, Any]:
         if prepared.introspection:
             self.check_introspection(context)
-        values = self.variables(prepared, variables)
-        root = self.root_type(prepared.kind)
-        selections = self.selections(prepared, values)
-        try:
-            check_complexity(selections)
-        except GraphQLUserError as error:
-            raise RequestError([error.as_dict()]) from None
+        plan = self.plan(prepared, variables)
         if not prepared.native:
             return self._execute_strawberry(context, prepared, variables)
+        root = self.root_type(prepared.kind)
         handlers = self.built.root_fields[prepared.kind]  # type: ignore[index]
-        cached = self._cache_state(context, prepared, selections, handlers, variables)
+        cached = self._cache_state(context, prepared, plan, handlers)
         if cached is not None:
             hit = self.results.get(cached[0], cached[1])
             if hit is not None:
                 return hit
-        result = self._run_fields(context, root, selections, handlers)
+        result = self._run_fields(context, root, plan.selections, handlers)
         if cached is not None and "errors" not in result:
             self.results.put(cached[0], cached[1], result)
         return result
 
-    def _cache_state(self, context: RequestContext, prepared: PreparedOperation,
-                     selections: dict[str, FieldSelection], handlers: dict[str, Any],
-                     variables: Any) -> tuple[tuple[Any, ...], tuple[int, ...]] | None:
+    def _cache_state(self, context: RequestContext, prepared: PreparedOperation, plan: Plan,
+                     handlers: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]] | None:
         """(key, versions) when the result cache may answer this operation."""
         if prepared.kind != "query":
             return None
+        scope_key = context.scope.key
+        labels = plan.dependencies.get(scope_key, ())
+        if labels == ():
+            labels = self._dependencies(context, plan, handlers)
+            if len(plan.dependencies) < MAX_SCOPES_PER_PLAN:
+                plan.dependencies[scope_key] = labels
+        if labels is None:
+            return None
+        state = current_versions(labels)
+        if state is None:
+            return None
+        return (*plan.key, scope_key), state[1]
+
+    def _dependencies(self, context: RequestContext, plan: Plan,
+                      handlers: dict[str, Any]) -> frozenset[str] | None:
         labels: set[str] = set()
-        for selection in selections.values():
+        for selection in plan.selections.values():
             if selection.name == TYPENAME:
                 continue
             root_field = handlers[selection.name]
@@ -256,12 +303,7 @@ class Executor:
                                        selection)
             except Uncacheable:
                 return None
-        state = current_versions(labels)
-        if state is None:
-            return None
-        operation = prepared.operation.name.value if prepared.operation.name else None
-        key = ResultCache.key(prepared.source, operation, variables, context.scope.key)
-        return key, state[1]
+        return frozenset(labels)
 
     def _run_fields(self, context: RequestContext, root: GraphQLObjectType,
                     selections: dict[str, FieldSelection],

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from django.db import connection
 from django.db.models import Q
 
@@ -139,12 +138,6 @@ class ResultCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
-
-    @staticmethod
-    def key(query: str, operation: str | None, variables: Any, scope_key: str
-            ) -> tuple[Any, ...]:
-        return (query, operation, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
-                scope_key)
 
     def get(self, key: tuple[Any, ...], versions: tuple[int, ...]) -> dict[str, Any] | None:
         entry = self._entries.get(key)

@@ -309,7 +309,7 @@ class Connection:
             raise GraphQLUserError(
                 f"Too many subscriptions on this connection (limit {conf.ws_max_subscriptions}).",
             )
-        selections = executor.selections(prepared, executor.variables(prepared, variables))
+        selections = executor.plan(prepared, variables).selections
         if len(selections) != 1:
             raise GraphQLUserError("A subscription operation selects exactly one root field.")
         (selection,) = selections.values()

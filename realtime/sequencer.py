@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F
 
 from realtime.events import ChangeEvent
@@ -83,9 +83,17 @@ def to_event(record: ChangeRecord) -> ChangeEvent:
 
 
 def versions_from_database(labels: tuple[str, ...], using: str = "default") -> tuple[int, ...]:
-    """The last seq of each model, as committed."""
-    found = dict(StreamPosition.objects.using(using).filter(model__in=labels)
-                 .values_list("model", "last_seq"))
+    """The last seq of each model, as committed. It runs on every cached read, so it
+    is plain SQL: building the ORM query would cost more than running it."""
+    if not labels:
+        return ()
+    connection = connections[using]
+    table = connection.ops.quote_name(StreamPosition._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(labels))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT model, last_seq FROM {table} WHERE model IN ({placeholders})", labels)
+        found = dict(cursor.fetchall())
     return tuple(int(found.get(label, 0)) for label in labels)
 
 
