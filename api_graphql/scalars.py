@@ -60,27 +60,22 @@ def bytes_to_wire(value: bytes | memoryview) -> str:
     return base64.b64encode(bytes(value)).decode("ascii")
 
 
-def _parse_datetime(value: Any) -> datetime.datetime:
-    parsed = dateparse.parse_datetime(str(value)) if isinstance(value, str) else None
-    if parsed is None:
-        raise ValueError(
-            f"DateTime cannot represent {value!r}: use ISO 8601, e.g. 2024-01-31T12:00:00Z"
-        )
-    return parsed
+def _iso_parser(name: str, parse: Callable[[str], Any], example: str) -> Callable[[Any], Any]:
+    """Input for an ISO 8601 scalar, with an error that shows the expected form."""
+
+    def parser(value: Any) -> Any:
+        parsed = parse(value) if isinstance(value, str) else None
+        if parsed is None:
+            raise ValueError(f"{name} cannot represent {value!r}: use ISO 8601, e.g. {example}")
+        return parsed
+
+    return parser
 
 
-def _parse_date(value: Any) -> datetime.date:
-    parsed = dateparse.parse_date(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise ValueError(f"Date cannot represent {value!r}: use ISO 8601, e.g. 2024-01-31")
-    return parsed
-
-
-def _parse_time(value: Any) -> datetime.time:
-    parsed = dateparse.parse_time(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise ValueError(f"Time cannot represent {value!r}: use ISO 8601, e.g. 13:45:00")
-    return parsed
+_parse_datetime = _iso_parser("DateTime", dateparse.parse_datetime, "2024-01-31T12:00:00Z")
+_parse_date = _iso_parser("Date", dateparse.parse_date, "2024-01-31")
+_parse_time = _iso_parser("Time", dateparse.parse_time, "13:45:00")
+_parse_duration = _iso_parser("Duration", dateparse.parse_duration, "P1DT2H")
 
 
 def _parse_decimal(value: Any) -> decimal.Decimal:
@@ -100,13 +95,6 @@ def _parse_uuid(value: Any) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise ValueError(f"UUID cannot represent {value!r}") from None
-
-
-def _parse_duration(value: Any) -> datetime.timedelta:
-    parsed = dateparse.parse_duration(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise ValueError(f"Duration cannot represent {value!r}: use ISO 8601, e.g. P1DT2H")
-    return parsed
 
 
 def _parse_base64(value: Any) -> bytes:
