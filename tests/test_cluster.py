@@ -100,7 +100,9 @@ class Follower:
 
     async def connect(self) -> None:
         self.socket = await GraphQLSocket.open(self.url)
-        self.workers.append(self.socket.connection.response.headers["X-Upstream"])
+        response = self.socket.connection.response
+        assert response is not None
+        self.workers.append(response.headers["X-Upstream"])
         await self.socket.subscribe("a", CHANGES, {"after": self.cursor})
         resuming = self.cursor is not None
         while True:
@@ -140,6 +142,14 @@ class Follower:
     async def close(self) -> None:
         if self.socket is not None:
             await self.socket.close()
+
+
+async def until(condition: Any, what: str, timeout: float = 60) -> None:
+    """Wait for ``condition()`` (no timing is asserted: the bound only ends a hang)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting after {timeout:g} s for {what}"
+        await asyncio.sleep(0.05)
 
 
 def ws_url(cluster: Cluster) -> str:
@@ -263,17 +273,15 @@ def test_a_worker_stopped_mid_stream_drains_and_its_clients_resume_elsewhere(
                 time.sleep(0.02)  # pacing, so the stop lands mid-stream
 
         writes = asyncio.ensure_future(asyncio.to_thread(writer))
-        await writing.wait()
-        while not all(len(f.created) >= 5 for f in followers):
-            await asyncio.sleep(0.05)
+        await until(writing.is_set, "the first writes")
+        await until(lambda: all(len(f.created) >= 5 for f in followers), "the first events")
         # A request in flight on the leaving worker, then SIGTERM.
         pid = cluster.members[leaving].pid
         assert pid is not None
         connection, rest = await asyncio.to_thread(
             send_half_a_request, cluster.members[leaving].url, api, "in flight")
         os.kill(pid, signal.SIGTERM)
-        while not all(f.closes for f in moved):
-            await asyncio.sleep(0.05)
+        await until(lambda: all(f.closes for f in moved), "the sockets to be closed")
         assert all(f.closes == [1001] for f in moved)
         # The worker is still draining: it waits for the request it accepted.
         assert cluster.members[leaving].pid is not None and alive(pid)
@@ -284,11 +292,8 @@ def test_a_worker_stopped_mid_stream_drains_and_its_clients_resume_elsewhere(
         gate.set()
         await writes
         expected = [pk for pk, _ in written] + [str(answer["data"]["create_article"]["pk"])]
-        expected_set = set(expected)
-        deadline = time.monotonic() + 60
-        while not all(expected_set <= set(f.created) for f in followers):
-            assert time.monotonic() < deadline, "events missing after 60 s"
-            await asyncio.sleep(0.05)
+        await until(lambda: all(set(expected) <= set(f.created) for f in followers),
+                    "every event at every subscriber")
         stop.set()
         await asyncio.gather(*following)
         for follower in followers:

@@ -116,7 +116,9 @@ def test_the_settings_take_the_compose_environment() -> None:
 
 def test_the_commands_exist() -> None:
     commands = get_commands()
-    dockerfile_cmd = json.loads(re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE)[1])
+    cmd = re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE)
+    assert cmd, "the Dockerfile has an exec-form CMD"
+    dockerfile_cmd = json.loads(cmd[1])
     for command in [dockerfile_cmd, SERVICES["migrate"]["command"],
                     *(w["command"] for w in workers().values())]:
         assert command[:2] == ["python", "manage.py"]
