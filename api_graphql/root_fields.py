@@ -8,12 +8,13 @@ from the same definition, so the two paths cannot drift apart.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, SelectionSetNode
 
 from api_graphql.errors import GraphQLUserError
 from api_graphql.selection import FieldSelection, SelectionBuilder
@@ -22,6 +23,7 @@ from api_graphql.type_factory import with_arguments
 if TYPE_CHECKING:
     from api_graphql.context import RequestContext
 
+logger = logging.getLogger(__name__)
 Operation = Literal["query", "mutation", "subscription"]
 Handler = Callable[["RequestContext", FieldSelection], Any]
 
@@ -56,18 +58,9 @@ class RootField:
 def selection_from_info(info: strawberry.Info) -> FieldSelection:
     """The selection of the field being resolved, built from graphql-core's info."""
     raw = info._raw_info
-    builder = SelectionBuilder(raw.schema, {k: v for k, v in raw.fragments.items()},
-                               raw.variable_values)
-    key = str(raw.path.key)
-    parent = raw.parent_type
-    fields = builder.fields(parent, [_wrap(raw.field_nodes)])
-    return fields[key]
-
-
-def _wrap(nodes: Any) -> Any:
-    from graphql import SelectionSetNode
-
-    return SelectionSetNode(selections=tuple(nodes))
+    builder = SelectionBuilder(raw.schema, dict(raw.fragments), raw.variable_values)
+    fields = builder.fields(raw.parent_type, [SelectionSetNode(selections=tuple(raw.field_nodes))])
+    return fields[str(raw.path.key)]
 
 
 def _resolver(root_field: RootField) -> Callable[..., Any]:
@@ -78,6 +71,10 @@ def _resolver(root_field: RootField) -> Callable[..., Any]:
             raise GraphQLError(
                 error.message, extensions={"code": error.code, **error.extensions}
             ) from None
+        except Exception:
+            logger.exception("api_graphql: unexpected error in %s", root_field.name)
+            raise GraphQLError("Internal server error.",
+                               extensions={"code": "INTERNAL_SERVER_ERROR"}) from None
 
     resolver = with_arguments(resolve, root_field.arguments)
     resolver.__name__ = root_field.name
