@@ -210,9 +210,7 @@ class Cluster:
 
     @property
     def database_url(self) -> str:
-        # A small pool per worker: Django's sync ORM runs on one thread per worker, and
-        # the machine's PostgreSQL is shared with everything else running on it.
-        return f"{self.postgres}/{self.database}?pool_max_size=4"
+        return f"{self.postgres}/{self.database}"
 
     def environment(self) -> dict[str, str]:
         """What compose's x-app environment gives each worker, for local processes."""
