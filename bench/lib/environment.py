@@ -38,9 +38,26 @@ def cpu_model() -> str:
 
 
 def load() -> dict[str, Any]:
-    """Load average and what else runs: the box is shared, so every run says so."""
+    """Load average and PostgreSQL connections in use: the box is shared (others'
+    test suites can take the CPU and even every PostgreSQL connection), so every
+    scenario records both."""
     one, five, fifteen = os.getloadavg()
-    return {"loadavg": [one, five, fifteen], "at": datetime.now(UTC).isoformat()}
+    return {"loadavg": [one, five, fifteen], "at": datetime.now(UTC).isoformat(),
+            "postgres_connections": postgres_connections()}
+
+
+def postgres_connections() -> dict[str, int] | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(procs.bench_env()["DATABASE_URL"], connect_timeout=5) as conn:
+            rows = conn.execute("SELECT coalesce(datname, '-'), count(*) FROM pg_stat_activity "
+                                "GROUP BY 1").fetchall()
+            limit = conn.execute("SHOW max_connections").fetchone()
+        return {**{str(name): int(n) for name, n in rows},
+                "max_connections": int(limit[0]) if limit else 0}
+    except Exception:
+        return None
 
 
 def snapshot() -> dict[str, Any]:

@@ -50,3 +50,8 @@ class Context:
 def target(name: str, value: float, goal: str, met: bool | None, note: str = "") -> dict[str, Any]:
     """One issue-6 target: what was measured, the goal, whether this run meets it."""
     return {"target": name, "value": value, "goal": goal, "met": met, "note": note}
+
+
+def verdict(met: bool) -> str:
+    """For notes that judge a second configuration (e.g. ours without result cache)."""
+    return "met" if met else "not met"

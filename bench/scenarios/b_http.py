@@ -2,7 +2,10 @@
 
 Each contender runs as its own server, started once and warmed up:
 
-* ours            daphne + bench.asgi, POST /graphql
+* ours            daphne + bench.asgi, POST /graphql (the result cache answers
+                  repeats of the query: the best case, since nothing writes)
+* ours, no cache  the same with the result cache off (bench.settings_nocache):
+                  what a cache miss, i.e. any query after a write, costs
 * hand-written    daphne + bench.asgi, POST /hand/graphql (strawberry AsyncGraphQLView)
 * plain view      daphne + bench.asgi, GET /plain/qN (values() + JsonResponse)
 * bare ASGI       daphne + bench.bare.asgi_app (fixed bytes: our Q2 answer), the floor
@@ -30,7 +33,7 @@ from bench.lib import procs
 from bench.lib.http_load import Request, run_wrk, wrk_available
 from bench.lib.stats import median, ratio, spread
 from bench.queries import HANDWRITTEN, OURS, POSTGRAPHILE
-from bench.scenarios import Context, Skip, target
+from bench.scenarios import Context, Skip, target, verdict
 
 TITLE = "(b) HTTP on one daphne process"
 
@@ -54,12 +57,15 @@ def run(ctx: Context) -> dict[str, Any]:
     servers: dict[str, procs.Server] = {}
     requests: dict[str, dict[str, Request]] = {
         "ours": {q: Request("/graphql", _body(OURS[q])) for q in OURS},
+        "ours, no cache": {q: Request("/graphql", _body(OURS[q])) for q in OURS},
         "hand-written": {q: Request("/hand/graphql", _body(HANDWRITTEN[q])) for q in HANDWRITTEN},
         "plain view": {q: Request(f"/plain/{q.lower()}") for q in OURS},
     }
     try:
-        for name in ("ours", "hand-written", "plain view"):
-            server = procs.daphne(name.replace(" ", "-"), "bench.asgi:application", ctx.log_dir,
+        for name in ("ours", "ours, no cache", "hand-written", "plain view"):
+            settings = "bench.settings_nocache" if name == "ours, no cache" else "bench.settings"
+            server = procs.daphne(name.replace(" ", "-").replace(",", ""),
+                                  "bench.asgi:application", ctx.log_dir, settings=settings,
                                   extra_args=daphne_args)
             servers[name] = server.start()
         for server in servers.values():
@@ -117,7 +123,7 @@ def check_answers(servers: dict[str, procs.Server],
     verdict = {}
     for key, data in checks.items():
         name, q = key.split("|")
-        if name in ("hand-written", "plain view"):
+        if name in ("ours, no cache", "hand-written", "plain view"):
             verdict[key] = same(data, checks[f"ours|{q}"])
     bad = [k for k, ok in verdict.items() if not ok]
     if bad:
@@ -135,7 +141,8 @@ def summarize(ctx: Context, raw: dict[str, list[dict[str, Any]]], checks: dict[s
     for q, conns in plan(ctx):
         base = f"|{q}|{conns}"
         ours_rps = med("ours" + base, "rps")
-        for name in ("ours", "hand-written", "plain view", "bare ASGI", "PostGraphile 5"):
+        for name in ("ours", "ours, no cache", "hand-written", "plain view", "bare ASGI",
+                     "PostGraphile 5"):
             key = name + base
             if key not in raw:
                 continue
@@ -149,17 +156,35 @@ def summarize(ctx: Context, raw: dict[str, list[dict[str, Any]]], checks: dict[s
                 "errors": sum(r["errors"] for r in raw[key]),
                 "ours ÷ this (req/s)": ratio(ours_rps, rps),
             })
+    def failed(base: str, *names: str) -> int:
+        return sum(r["errors"] for n in names for r in raw.get(n + base, []))
+
     targets = []
     for conns in sorted({c for q, c in plan(ctx) if q == "Q2"}):
         base = f"|Q2|{conns}"
         ours = med("ours" + base, "rps")
+        miss = med("ours, no cache" + base, "rps")
         for name, goal in (("hand-written", 5.0), ("plain view", 1.5), ("PostGraphile 5", 0.25)):
             if name + base in raw:
                 value = ratio(ours, med(name + base, "rps"))
-                note = "stretch 0.5x" if name == "PostGraphile 5" else ""
+                uncached = ratio(miss, med(name + base, "rps"))
+                note = f"no result cache: {uncached:.2f}x, {verdict(uncached >= goal)}"
+                if name == "PostGraphile 5":
+                    note += "; stretch 0.5x"
+                errors = failed(base, "ours", "ours, no cache", name)
+                met: bool | None = value >= goal
+                if errors:  # a failed request is cheap: the ratio would flatter someone
+                    met, note = None, f"not judged: {errors} failed requests; " + note
                 targets.append(target(f"(b) Q2 @{conns}: ours ÷ {name} req/s", value,
-                                      f"≥ {goal}x", value >= goal, note))
+                                      f"≥ {goal}x", met, note))
         tail = ratio(med("ours" + base, "p99_us"), med("ours" + base, "p50_us"))
-        targets.append(target(f"(b) Q2 @{conns}: ours p99 ÷ p50", tail, "≤ 3x", tail <= 3))
+        tail_miss = ratio(med("ours, no cache" + base, "p99_us"),
+                          med("ours, no cache" + base, "p50_us"))
+        targets.append(target(f"(b) Q2 @{conns}: ours p99 ÷ p50", tail, "≤ 3x", tail <= 3,
+                              f"no result cache: {tail_miss:.2f}x, {verdict(tail_miss <= 3)}"))
+    if any(r["errors"] for runs in raw.values() for r in runs):
+        ctx.notes.append("(b) some requests failed (see the errors column and the server logs; "
+                         "on this shared box it has been PostgreSQL's max_connections, taken "
+                         "by other processes). Targets touching them are not judged.")
     return {"samples": raw, "rows": rows, "targets": targets, "same_data": checks,
             "server_rss_kib": rss}

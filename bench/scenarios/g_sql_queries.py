@@ -1,7 +1,8 @@
 """(g) SQL queries per nested query: does the count grow with the rows?
 
 Q2 (articles with author, tags and comment count) at 10 and 100 rows, counted
-with Django's ``CaptureQueriesContext``, for ours, the hand-written
+with Django's ``CaptureQueriesContext``, for ours with the result cache off (how
+the query itself runs; a cache hit is counted apart), the hand-written
 strawberry-django schema (optimizer on) and the plain view (select_related-style
 join + one query for the tags: what a careful developer writes by hand).
 """
@@ -23,13 +24,16 @@ def run(ctx: Context) -> dict[str, Any]:
     counts = result["counts"]
     rows = [{"contender": name, **{f"queries @ {n} rows": counts[name][str(n)] for n in SIZES}}
             for name in counts]
+    rows.append({"contender": "ours, result cache hit",
+                 **{f"queries @ {n} rows": result["cache_hit"][str(n)] for n in SIZES}})
     ours = counts["ours"]
     constant = ours["10"] == ours["100"]
     targets = [
         target("(g) ours: query count constant in rows", ours["100"],
                f"= {ours['10']} (at 10 rows)", constant),
-        target("(g) ours = hand-written prefetch (plain view)", ours["100"],
-               f"= {counts['plain']['100']}", ours["100"] == counts["plain"]["100"],
+        target("(g) ours vs hand-written prefetch (plain view)", ours["100"],
+               f"≤ {counts['plain']['100']} (equal or fewer)",
+               ours["100"] <= counts["plain"]["100"],
                f"strawberry-django optimizer: {counts['hand']['100']}"),
     ]
     return {"samples": result, "rows": rows, "targets": targets}
@@ -63,6 +67,18 @@ def main() -> None:
         assert not outcome.errors, outcome.errors
         return outcome.data
 
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    cache_hit: dict[str, int] = {}
+    for n in SIZES:  # with the result cache as configured: a repeat is a hit
+        ours(n)
+        with CaptureQueriesContext(connection) as captured:
+            ours(n)
+        cache_hit[str(n)] = len(captured.captured_queries)
+    # The real query path: override_settings tells api_graphql (setting_changed).
+    override_settings(API_GRAPHQL={**settings.API_GRAPHQL, "RESULT_CACHE": False}).enable()
+
     counts: dict[str, dict[str, int]] = {}
     sql: dict[str, dict[str, list[str]]] = {}
     for name, func in (("ours", ours), ("hand", hand), ("plain", q2_data)):
@@ -73,7 +89,7 @@ def main() -> None:
                 func(n)
             counts[name][str(n)] = len(captured.captured_queries)
             sql[name][str(n)] = [q["sql"] for q in captured.captured_queries]
-    print(json.dumps({"counts": counts, "sql": sql}))
+    print(json.dumps({"counts": counts, "sql": sql, "cache_hit": cache_hit}))
 
 
 if __name__ == "__main__":
