@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import strawberry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import Q
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 FIELD_ERROR = "FieldError"
 IDS_INPUT = "ManyToManyInput"
+OBJECT_REFERENCE = "ObjectReference"
 
 
 def create_input_name(spec: ModelSpec) -> str:
@@ -47,10 +49,12 @@ def payload_name(spec: ModelSpec) -> str:
 
 
 def writable_fields(spec: ModelSpec) -> list[FieldSpec]:
-    """Plain columns a client may set (files and keys are handled apart)."""
+    """Plain columns a client may set (files, keys and generic targets are apart)."""
+    generic_ids = {r.fk_attname for r in spec.relations.values() if r.kind == "generic"}
     return [
         f for f in spec.fields.values()
         if f.editable and not f.is_file and not isinstance(f.django_field, models.ForeignKey)
+        and f.attname not in generic_ids
     ]
 
 
@@ -58,7 +62,7 @@ def writable_relations(spec: ModelSpec) -> list[RelationSpec]:
     return [
         r for r in spec.relations.values()
         if (r.kind == "forward" and r.django_field.editable and not r.django_field.primary_key)
-        or r.kind == "m2m"
+        or r.kind in ("m2m", "generic")
     ]
 
 
@@ -78,6 +82,11 @@ def build_shared_inputs() -> None:
          "remove": list[strawberry.ID] | None},
         description="Change a many-to-many relation by primary keys.",
     )
+    type_factory.required_input_type(
+        OBJECT_REFERENCE, {"type": (str, True), "pk": (strawberry.ID, True)},
+        description="Any exposed object, by GraphQL type name and primary key "
+                    "(the target of a generic foreign key).",
+    )
 
 
 def build_mutation_inputs(spec: ModelSpec, graph: ModelGraph) -> None:
@@ -89,7 +98,13 @@ def build_mutation_inputs(spec: ModelSpec, graph: ModelGraph) -> None:
         create[field.name] = (annotation, required) if required else (annotation | None, False)
         update[field.name] = annotation | None
     for relation in writable_relations(spec):
-        if relation.kind == "forward":
+        if relation.kind == "generic":
+            ct_field = spec.model._meta.get_field(relation.django_field.ct_field)
+            required = is_required(ct_field)  # type: ignore[arg-type]
+            reference = type_factory.ref(OBJECT_REFERENCE)
+            create[relation.name] = (reference, True) if required else (reference | None, False)
+            update[relation.name] = reference | None
+        elif relation.kind == "forward":
             required = is_required(relation.django_field)
             annotation = strawberry.ID if required else strawberry.ID | None
             create[relation.name] = (annotation, required)
@@ -171,6 +186,28 @@ class ModelWriter:
         return {"field": relation.name, "code": "does_not_exist",
                 "message": f"{target.type_name} {', '.join(map(str, absent))} does not exist."}
 
+    def _assign_generic(self, instance: models.Model, relation: RelationSpec,
+                        value: dict[str, Any] | None) -> dict[str, str] | None:
+        """Point a generic foreign key at a readable object (or at nothing)."""
+        ct_column, id_column = relation.ct_attname or "", relation.fk_attname or ""
+        if value is None:
+            setattr(instance, ct_column, None)
+            setattr(instance, id_column, None)
+            return None
+        target = next((s for s in self.graph if s.type_name == value["type"]), None)
+        readable = self.context.scope.readable(target) if target is not None else None
+        try:
+            found = readable is not None and target is not None and readable.filter(
+                pk=target.pk.django_field.to_python(value["pk"])).exists()
+        except (ValidationError, ValueError, TypeError):
+            found = False
+        if not found or target is None:
+            return {"field": relation.name, "code": "does_not_exist",
+                    "message": f"{value['type']} {value['pk']} does not exist."}
+        setattr(instance, ct_column, ContentType.objects.get_for_model(target.model).pk)
+        setattr(instance, id_column, target.pk.django_field.to_python(value["pk"]))
+        return None
+
     def assign(self, instance: models.Model, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """Set the given fields on ``instance``; return the many-to-many changes."""
         errors: list[dict[str, str]] = []
@@ -186,7 +223,10 @@ class ModelWriter:
                 setattr(instance, field.attname, value)
             elif name in relations:
                 relation = relations[name]
-                if relation.kind == "m2m":
+                if relation.kind == "generic":
+                    if (missing := self._assign_generic(instance, relation, value)) is not None:
+                        errors.append(missing)
+                elif relation.kind == "m2m":
                     changes = {"set": value} if isinstance(value, list) else dict(value or {})
                     for ids in changes.values():
                         if ids and (missing := self._missing(relation, ids)):
@@ -310,10 +350,7 @@ def model_mutation_fields(spec: ModelSpec, graph: ModelGraph) -> list[RootField]
                     raise Refused([{"field": "pk", "code": "not_found",
                                     "message": f"{spec.type_name} not found."}])
                 m2m = writer.assign(instance, data)
-                given = {
-                    (spec.relations[n].django_field.name if n in spec.relations else n)
-                    for n in data if n not in m2m
-                }
+                given = {name for n in data if n not in m2m for name in _columns(spec, n)}
                 others = [f.name for f in spec.model._meta.concrete_fields if f.name not in given]
                 try:
                     instance.full_clean(exclude=others)
@@ -373,3 +410,13 @@ def model_mutation_fields(spec: ModelSpec, graph: ModelGraph) -> list[RootField]
                                 f"Delete a {spec.type_name}."))
     return fields
 
+
+
+def _columns(spec: ModelSpec, name: str) -> tuple[str, ...]:
+    """The model fields an input field sets (a generic target sets two)."""
+    relation = spec.relations.get(name)
+    if relation is None:
+        return (name,)
+    if relation.kind == "generic":
+        return (relation.django_field.ct_field, relation.django_field.fk_field)
+    return (relation.django_field.name,)

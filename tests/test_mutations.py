@@ -591,16 +591,21 @@ def test_deleting_a_child_row_records_one_deletion_per_stream(admin: GraphQLClie
     assert records == [("testapp.place", "DELETED"), ("testapp.restaurant", "DELETED")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api_graphql/mutations.py: Label's required content_type points at ContentType, "
-    "which is never exposed, so LabelCreateInput cannot set it and create_label can "
-    "never succeed (FieldError content_type/null). Needs a schema change (a generic "
-    "target input, or no create_label) coordinated with the schema snapshot and "
-    "ts_client exports; see the report."))
-def test_every_offered_create_can_succeed(admin: GraphQLClient, blog: dict[str, Any]) -> None:
-    payload = create(admin, "label", "Label", {"text": "x", "object_id": blog["book"].pk})
+def test_a_generic_foreign_key_is_set_by_type_and_pk(admin: GraphQLClient,
+                                                     blog: dict[str, Any]) -> None:
+    book = blog["book"]
+    payload = create(admin, "label", "Label",
+                     {"text": "x", "target": {"type": "Book", "pk": str(book.pk)}})
     assert payload["ok"] is True, payload
-    assert Label.objects.exists()
+    label = Label.objects.get()
+    assert label.target == book
+    missing = create(admin, "label", "Label",
+                     {"text": "y", "target": {"type": "Book", "pk": "999999"}})
+    assert missing["ok"] is False
+    assert [(e["field"], e["code"]) for e in missing["errors"]] == [("target", "does_not_exist")]
+    unknown = create(admin, "label", "Label",
+                     {"text": "z", "target": {"type": "Nope", "pk": "1"}})
+    assert [(e["field"], e["code"]) for e in unknown["errors"]] == [("target", "does_not_exist")]
 
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.db.models import Q, signals
 from django.test import Client
@@ -398,8 +399,19 @@ def create_input(world: World, spec: ModelSpec) -> tuple[dict[str, Any], dict[st
     targets: dict[str, models.Model] = {}
     unsettable: list[str] = []
     index = world.data.fresh_index()
+    handled: set[str] = set()
+    for key in generic_keys(model):
+        if key.name not in offered:
+            continue
+        # A generic key is set by {type, pk}: point it at a row of some other model.
+        others = [s for s in world.graph if s.model is not model and rows_of(s.model)]
+        other = others[index % len(others)]
+        target = rows_of(other.model)[index % len(rows_of(other.model))]
+        values[key.name] = {"type": other.type_name, "pk": pk_value(target)}
+        targets[key.name] = target
+        handled |= {key.ct_field, key.fk_field}
     for f in settable_fields(model):
-        if not is_required(f):
+        if not is_required(f) or f.name in handled:
             continue
         if f.name not in offered:
             unsettable.append(f.name)
@@ -467,6 +479,11 @@ def check_create(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
         problems.append(f"payload pk {payload.get('pk')} != {obj.pk}")
     for field_name, value in values.items():
         f = model._meta.get_field(field_name)
+        if isinstance(f, GenericForeignKey):
+            if getattr(obj, f.name) != targets[field_name]:
+                problems.append(f"{field_name}: stored {getattr(obj, f.name)!r}, "
+                                f"sent {targets[field_name]!r}")
+            continue
         stored = getattr(obj, f.attname)
         sent = targets[field_name].pk if field_name in targets else None
         if sent is None:
