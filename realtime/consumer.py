@@ -116,7 +116,8 @@ class Connection:
         text = message.get("text")
         if text is None:
             raise ProtocolError(Close.BAD_REQUEST, "Invalid message: binary frames are not used")
-        if len(text) > self.max_message:
+        limit = self.max_message  # in bytes; a character is at most 4 of them
+        if len(text) > limit or (len(text) * 4 > limit and len(text.encode()) > limit):
             raise ProtocolError(Close.MESSAGE_TOO_BIG, "Message too big")
         assert self.protocol is not None
         action = self.protocol.parse(text)
