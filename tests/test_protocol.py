@@ -83,9 +83,14 @@ def test_binary_frames_and_oversized_messages(server: DaphneServer) -> None:
         await binary.send(b"\x00\x01")
         big = await raw(server)
         await big.send(json.dumps({"type": "connection_init", "payload": {"x": "y" * 5000}}))
-        return [(await close_code(binary))[0], (await close_code(big))[0]]
+        # 2,500 characters but 7,500 bytes: the limit (4,000) is in bytes.
+        wide = await raw(server)
+        await wide.send(json.dumps({"type": "connection_init", "payload": {"x": "€" * 2500}},
+                                   ensure_ascii=False))
+        return [(await close_code(binary))[0], (await close_code(big))[0],
+                (await close_code(wide))[0]]
 
-    assert run(scenario()) == [4400, 1009]
+    assert run(scenario()) == [4400, 1009, 1009]
 
 
 def test_unknown_subprotocol_closes_with_4406(server: DaphneServer) -> None:
