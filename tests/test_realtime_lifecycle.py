@@ -63,4 +63,6 @@ def test_a_thousand_subscriptions_come_and_go_without_a_trace() -> None:
     # The first cycles warm allocators and caches up (measured: +4.5 MiB, then flat);
     # later cycles must not keep what they used.
     print("RSS KiB after each cycle:", samples)
-    assert samples[-1] - samples[-4] < 1536, samples  # a 1 KiB/subscription leak: 3 MiB
+    # Allocator noise measured here: up to 1.7 MiB over three cycles; a leak of
+    # 1 KiB per subscription would add 3 MiB.
+    assert samples[-1] - samples[-4] < 2560, samples
