@@ -94,9 +94,10 @@ def chart(rows: list[dict[str, Any]], path: Path) -> bool:
     ax.set_yscale("log")
     ax.set_xlabel("subscribers (one daphne worker, Redis)")
     ax.set_ylabel("change → client latency (ms)")
-    ax.set_title("(c) latency percentiles by subscriber count\n"
-                 "solid: ours (save → outbox → Redis → hub → socket); dashed: bare "
-                 "websockets + Redis PUBLISH; dotted: bare ASGI on daphne + PUBLISH", fontsize=8)
+    ax.set_title("(c) change → client latency percentiles by subscriber count\n"
+                 "solid: ours (save → outbox → Redis → hub → socket)\n"
+                 "dashed: bare websockets + Redis PUBLISH; dotted: bare ASGI on daphne + PUBLISH",
+                 fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
