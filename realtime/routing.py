@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import re_path
 
 from realtime.consumer import GraphQLWebSocket
 from realtime.hub import get_hub
+from realtime.session import SessionUser
 
 
 def websocket_application() -> Any:
     """``ws://HOST/graphql``, with Django's session user in ``scope["user"]``."""
     endpoint: Any = GraphQLWebSocket()
-    return AuthMiddlewareStack(URLRouter([re_path(r"^graphql/?$", endpoint)]))
+    return SessionUser(URLRouter([re_path(r"^graphql/?$", endpoint)]))
 
 
 class HubLifecycle:
