@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
+import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
@@ -59,6 +60,17 @@ def test_daphne_serves_graphql_graphiql_and_the_admin(make_user: Any) -> None:
     with daphne() as server:
         answer = graphql_post(server.http + "/graphql", "{ article_list { title } }")
         assert answer == {"data": {"article_list": [{"title": "Served"}]}}
+        # The lean ASGI handler still runs the project's middleware, CSRF included.
+        raw = urllib.request.urlopen(urllib.request.Request(
+            server.http + "/graphql", json.dumps({"query": "{ __typename }"}).encode(),
+            {"Content-Type": "application/json"}))
+        assert raw.headers["X-Request-Tag"] == "seen"
+        refused = urllib.request.Request(
+            server.http + "/graphql", json.dumps({"query": "mutation { logout }"}).encode(),
+            {"Content-Type": "application/json", "Accept": "application/graphql-response+json"})
+        with pytest.raises(urllib.error.HTTPError) as csrf:
+            urllib.request.urlopen(refused)
+        assert csrf.value.code == 403
 
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
