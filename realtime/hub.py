@@ -131,7 +131,7 @@ class SubscriptionHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self.counters = {"events_published": 0, "events_delivered": 0, "payloads_sent": 0,
-                         "resumes": 0, "resyncs": 0}
+                         "selection_executions": 0, "resumes": 0, "resyncs": 0}
 
     # -- lifecycle -----------------------------------------------------------------
     async def start(self) -> None:
@@ -361,7 +361,9 @@ class SubscriptionHub:
             if not fresh:
                 return
             groups = list(stream.groups.values())
+            executed = sum(g.executions for g in groups)
             rendered = await database(render.render_groups)(groups, fresh)
+            self.counters["selection_executions"] += sum(g.executions for g in groups) - executed
             stream.last_seq = fresh[-1].seq
             self.counters["events_delivered"] += len(fresh)
             for group, payloads in rendered:

@@ -32,6 +32,9 @@ HUB_COUNTERS = {
                          "Change events rendered for this process's subscribers."),
     "payloads_sent": ("realtime_payloads_sent_total",
                       "Event payloads written to sockets (one per subscription and event)."),
+    "selection_executions": ("realtime_selection_executions_total",
+                             "Reads of changed objects for subscribers: one per group of "
+                             "identical subscriptions per batch of events, not one per socket."),
     "resumes": ("realtime_resumes_total", "Subscriptions that resumed from a cursor."),
     "resyncs": ("realtime_resyncs_total",
                 "Resumes answered with RESYNC (cursor beyond the retention window)."),

@@ -39,6 +39,13 @@ def orm(function: Callable[[], Any]) -> Any:
     return asyncio.to_thread(run)
 
 
+def counter(server: DaphneServer, name: str) -> float:
+    text = urllib.request.urlopen(server.http + "/metrics").read().decode()
+    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+    assert match, text
+    return float(match.group(1))
+
+
 def shell(code: str) -> None:
     run_shell("from myproject.models import *\n" + code)
 
@@ -346,10 +353,14 @@ def test_changes_payload_is_valid_json_for_every_subscriber(server: DaphneServer
         for s in sockets:
             await s.subscribe("t", "subscription { tag_changes { op cursor node { name } } }")
             await s.event("t", "tag_changes")
+        executed = await orm(lambda: counter(server, "realtime_selection_executions_total"))
         await orm(lambda: Tag.objects.create(name="shared"))
         frames = [await s.next_for("t") for s in sockets]
         payloads = {json.dumps(f["payload"], sort_keys=True) for f in frames}
         assert len(payloads) == 1  # the same payload for every member of the group
+        # ...read once for the five of them, not once per socket.
+        assert await orm(lambda: counter(server, "realtime_selection_executions_total")) == (
+            executed + 1)
         for s in sockets:
             await s.close()
 
