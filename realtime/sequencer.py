@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from typing import Any
 
+import orjson
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F
 
@@ -41,38 +43,90 @@ def _lock(using: str) -> None:
 
 def assign_sequence(using: str = "default") -> list[ChangeEvent]:
     """Sequence every committed, unsequenced record; return them as events in order."""
-    assigned: list[ChangeRecord] = []
+    one_pass = _postgresql_pass if connections[using].vendor == "postgresql" else _portable_pass
+    events: list[ChangeEvent] = []
     while True:
-        with transaction.atomic(using=using):
-            _lock(using)
-            pending = list(
-                ChangeRecord.objects.using(using).filter(seq__isnull=True).order_by("id")[:BATCH]
-            )
-            if not pending:
-                break
-            by_model: dict[str, list[ChangeRecord]] = defaultdict(list)
-            for record in pending:
-                by_model[record.model].append(record)
-            positions = {
-                p.model: p
-                for p in StreamPosition.objects.using(using).filter(model__in=list(by_model))
-            }
-            for label, records in by_model.items():
-                position = positions.get(label)
-                if position is None:
-                    position = StreamPosition.objects.using(using).create(model=label)
-                    positions[label] = position
-                for record in records:
-                    position.last_seq += 1
-                    record.seq = position.last_seq
-            ChangeRecord.objects.using(using).bulk_update(pending, ["seq"])
-            StreamPosition.objects.using(using).bulk_update(
-                [positions[label] for label in by_model], ["last_seq"]
-            )
-        assigned.extend(pending)
-        if len(pending) < BATCH:
-            break
-    return [to_event(record) for record in assigned]
+        batch = one_pass(using)
+        events.extend(batch)
+        if len(batch) < BATCH:
+            return events
+
+
+def _portable_pass(using: str) -> list[ChangeEvent]:
+    """Any database: the ``*`` row's UPDATE serializes passes, then the ORM numbers."""
+    with transaction.atomic(using=using):
+        _lock(using)
+        pending = list(
+            ChangeRecord.objects.using(using).filter(seq__isnull=True).order_by("id")[:BATCH]
+        )
+        if not pending:
+            return []
+        by_model: dict[str, list[ChangeRecord]] = defaultdict(list)
+        for record in pending:
+            by_model[record.model].append(record)
+        positions = {
+            p.model: p
+            for p in StreamPosition.objects.using(using).filter(model__in=list(by_model))
+        }
+        for label, records in by_model.items():
+            position = positions.get(label)
+            if position is None:
+                position = StreamPosition.objects.using(using).create(model=label)
+                positions[label] = position
+            for record in records:
+                position.last_seq += 1
+                record.seq = position.last_seq
+        ChangeRecord.objects.using(using).bulk_update(pending, ["seq"])
+        StreamPosition.objects.using(using).bulk_update(
+            [positions[label] for label in by_model], ["last_seq"]
+        )
+    return [to_event(record) for record in pending]
+
+
+#: One statement numbers the pending rows and advances the positions. It runs after
+#: the advisory lock is held, so its snapshot sees every earlier pass committed.
+_POSTGRESQL_PASS = """
+WITH pending AS (
+    SELECT id, model FROM {records} WHERE seq IS NULL ORDER BY id LIMIT %s
+), counts AS (
+    SELECT model, count(*) AS n FROM pending GROUP BY model
+), advanced AS (
+    INSERT INTO {positions} (model, last_seq) SELECT model, n FROM counts
+    ON CONFLICT (model) DO UPDATE SET last_seq = {positions}.last_seq + EXCLUDED.last_seq
+    RETURNING model, last_seq
+), numbered AS (
+    SELECT p.id, a.last_seq - c.n + row_number() OVER (PARTITION BY p.model ORDER BY p.id)
+           AS seq
+    FROM pending p JOIN counts c USING (model) JOIN advanced a USING (model)
+)
+UPDATE {records} r SET seq = numbered.seq FROM numbered WHERE r.id = numbered.id
+RETURNING r.id, r.model, r.object_pk, r.op, r.changed_fields, r.previous, r.seq
+"""
+#: pg_advisory_xact_lock key of sequencing passes ("realtime" in ASCII).
+_ADVISORY_LOCK = 0x7265616C74696D65
+
+
+def _postgresql_pass(using: str) -> list[ChangeEvent]:
+    """PostgreSQL: the same pass in two statements, instead of six built by the ORM
+    (it runs after every commit, on the writer's time)."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    sql = _POSTGRESQL_PASS.format(records=quote(ChangeRecord._meta.db_table),
+                                  positions=quote(StreamPosition._meta.db_table))
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
+        cursor.execute(sql, [BATCH])
+        rows = sorted(cursor.fetchall())
+    return [
+        ChangeEvent(model, object_pk, op, int(seq),
+                    tuple(_json(changed)) if changed is not None else None, _json(previous))
+        for _, model, object_pk, op, changed, previous, seq in rows
+    ]
+
+
+def _json(value: Any) -> Any:
+    """Django has psycopg hand JSON columns over as text."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def to_event(record: ChangeRecord) -> ChangeEvent:
