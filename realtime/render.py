@@ -109,7 +109,9 @@ def _matched_before(group: SubscriptionGroup, condition: Condition, event: Chang
         relations[name].query_name for name in event.changed_fields or () if name in relations)
     rewritten = as_of(model, condition.q, event.previous, gone, changed_relations)
     if gone:
-        return StreamPosition.objects.filter(pk="*").filter(rewritten).exists()
+        # Only literals are left: evaluate them on any one row, the event's own stream
+        # position (it exists: the event was sequenced).
+        return StreamPosition.objects.filter(pk=event.model).filter(rewritten).exists()
     return model._default_manager.filter(pk=event.pk).filter(rewritten).exists()
 
 

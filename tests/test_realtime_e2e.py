@@ -16,6 +16,7 @@ from django.db import connections
 
 from api_graphql import tokens
 from myproject.models import Article, Tag, User
+from realtime.models import StreamPosition
 from tests.conftest import PASSWORD
 from tests.servers import DaphneServer, daphne, graphql_post, run_shell
 from tests.ws_client import GraphQLSocket
@@ -363,5 +364,22 @@ def test_changes_payload_is_valid_json_for_every_subscriber(server: DaphneServer
             executed + 1)
         for s in sockets:
             await s.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_deletion_reaches_a_subscriber_whose_rule_it_matched(server: DaphneServer,
+                                                               author: User) -> None:
+    """DELETED is judged on the deleted row's last values; with no lock row around
+    (PostgreSQL sequences without it)."""
+    async def scenario() -> None:
+        article = await orm(lambda: Article.objects.create(
+            title="Gone soon", content="c", author=author, published=True))
+        await orm(lambda: StreamPosition.objects.filter(model="*").delete())
+        socket, _ = await subscribe(server)  # anonymous: published articles only
+        shell(f"Article.objects.get(pk={article.pk}).delete()")
+        event = await socket.event("a", "article_changes")
+        assert (event["op"], event["pk"]) == ("DELETED", str(article.pk))
+        await socket.close()
 
     asyncio.run(scenario())
