@@ -364,11 +364,12 @@ class Reader:
             ).order_by(*ordering)
         return self.nodes(target, qs, child.children or {}, extra=[PARENT]).grouped(PARENT)
 
-    def _related(self, relation: RelationSpec, target: ModelSpec, parent: Any) -> QuerySet:
-        """Rows of ``target`` whose ``remote_path`` matches ``parent`` (a value or an
-        OuterRef), with the content type of generic relations."""
+    def _related(self, relation: RelationSpec, target: ModelSpec, parent: Any,
+                 lookup: str = "exact") -> QuerySet:
+        """Rows of ``target`` whose ``remote_path`` matches ``parent`` by ``lookup`` (an
+        OuterRef, or a list with "in"), with the content type of generic relations."""
         remote = relation.remote_path or ""
-        qs = target.model._default_manager.filter(**{remote: parent})
+        qs = target.model._default_manager.filter(**{f"{remote}__{lookup}": parent})
         if relation.ct_attname:
             ct = ContentType.objects.get_for_model(
                 relation.django_field.model,
@@ -383,9 +384,8 @@ class Reader:
         rule = self.scope.read_rule(target)
         if rule is False:
             return None
-        remote = relation.remote_path or ""
-        relation_in = RelationSpec(**{**relation.__dict__, "remote_path": f"{remote}__in"})
-        qs = self._related(relation_in, target, parents).annotate(**{PARENT: F(remote)})
+        qs = self._related(relation, target, parents, "in").annotate(
+            **{PARENT: F(relation.remote_path or "")})
         return qs if rule is True else restrict(qs, rule)
 
     def _count(self, relation: RelationSpec, child: FieldSelection, prefix: str,
