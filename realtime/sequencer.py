@@ -10,6 +10,7 @@ than another always gets a larger seq.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from typing import Any
@@ -83,11 +84,15 @@ def _portable_pass(using: str) -> list[ChangeEvent]:
     return [to_event(record) for record in pending]
 
 
-#: One statement numbers the pending rows and advances the positions. It runs after
-#: the advisory lock is held, so its snapshot sees every earlier pass committed.
+#: One message numbers the pending rows and advances the positions: the advisory
+#: lock, then one statement. Sent without parameters it travels by the simple query
+#: protocol, where the statements of one message form one transaction (so one round
+#: trip in all) and each takes its own snapshot, taken after the lock is held: it
+#: sees every earlier pass committed.
 _POSTGRESQL_PASS = """
+SELECT pg_advisory_xact_lock({lock});
 WITH pending AS (
-    SELECT id, model FROM {records} WHERE seq IS NULL ORDER BY id LIMIT %s
+    SELECT id, model FROM {records} WHERE seq IS NULL ORDER BY id LIMIT {batch}
 ), counts AS (
     SELECT model, count(*) AS n FROM pending GROUP BY model
 ), advanced AS (
@@ -107,15 +112,19 @@ _ADVISORY_LOCK = 0x7265616C74696D65
 
 
 def _postgresql_pass(using: str) -> list[ChangeEvent]:
-    """PostgreSQL: the same pass in two statements, instead of six built by the ORM
-    (it runs after every commit, on the writer's time)."""
+    """PostgreSQL: the same pass in one round trip instead of six ORM statements (it
+    runs after every commit, on the writer's time)."""
     connection = connections[using]
     quote = connection.ops.quote_name
-    sql = _POSTGRESQL_PASS.format(records=quote(ChangeRecord._meta.db_table),
+    sql = _POSTGRESQL_PASS.format(lock=_ADVISORY_LOCK, batch=BATCH,
+                                  records=quote(ChangeRecord._meta.db_table),
                                   positions=quote(StreamPosition._meta.db_table))
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
-        cursor.execute(sql, [BATCH])
+    # Inside a caller's transaction, a savepoint keeps a failure from aborting it.
+    scope = (transaction.atomic(using=using) if connection.in_atomic_block
+             else contextlib.nullcontext())
+    with scope, connection.cursor() as cursor:
+        cursor.execute(sql)
+        cursor.nextset()  # past the lock's result, to the numbered rows
         rows = sorted(cursor.fetchall())
     return [
         ChangeEvent(model, object_pk, op, int(seq),
