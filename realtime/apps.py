@@ -9,11 +9,11 @@ class RealtimeConfig(AppConfig):
     def ready(self) -> None:
         from api_graphql.result_cache import set_version_source
         from api_graphql.schema import add_contributor
-        from realtime import capture, daphne_close, signals
+        from realtime import capture, daphne_wire, signals
         from realtime.schema import subscription_fields
         from realtime.versions import table
 
-        daphne_close.enable()
+        daphne_wire.enable()
         capture.connect()
         signals.connect()
         add_contributor(subscription_fields)

@@ -298,3 +298,31 @@ def test_a_slow_consumer_is_closed_with_1013_and_can_resume() -> None:
 
         ops = run(resume())
         assert ops == ["CREATED"] * 300 + ["READY"]  # nothing lost: all of it replayed
+
+
+@pytest.mark.parametrize(("tags", "name_length", "fits"), [
+    (1, 1, lambda size: size < 126),
+    (40, 45, lambda size: 126 <= size < 1 << 16),
+    (1000, 45, lambda size: size >= 1 << 16),
+])
+def test_frames_of_every_length_form_arrive_whole(server: DaphneServer, tags: int,
+                                                  name_length: int, fits: Any) -> None:
+    """Payloads under 126 bytes, under 64 KiB and above it take the three header forms
+    of RFC 6455 (realtime.daphne_wire writes text frames itself); a strict client
+    decodes each whole."""
+    expected = [f"{i:04d}" + "x" * name_length for i in range(tags)] if tags > 1 else ["x"]
+    Tag.objects.bulk_create(Tag(name=name) for name in expected)
+    query = "query($n: Int!) { tag_list(ordering: [{name: ASC}], limit: $n) { id name } }"
+
+    async def scenario() -> str:
+        socket = await GraphQLSocket.open(server.ws)
+        await socket.subscribe("q", query, {"n": tags})
+        while True:
+            frame = await asyncio.wait_for(socket.connection.recv(), 10)
+            if json.loads(frame)["type"] == "next":
+                await socket.close()
+                return str(frame)
+
+    frame = run(scenario())
+    assert fits(len(frame.encode()))
+    assert [t["name"] for t in json.loads(frame)["payload"]["data"]["tag_list"]] == expected
