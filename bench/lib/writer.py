@@ -3,8 +3,10 @@
 ``--mode save`` is the real path: a separate Django process (like an admin, a
 shell or a worker) sets ``title = "bench <monotonic_ns>"`` on bench articles and
 calls ``save(update_fields=["title"])``; realtime captures the change, commits it
-and delivers it. ``--mode publish`` is the floor: the same event, PUBLISHed
-straight to Redis for the bare websockets server.
+and delivers it. ``--mode update`` is the same write without realtime (a
+``QuerySet.update``, which sends no signal): what the write itself costs here.
+``--mode publish`` is the floor: the same event, PUBLISHed straight to Redis for
+the bare websockets server.
 
 Open loop: event i is sent at start + i/rate whatever happened before (rate 0:
 as fast as possible, ``--batch`` rows per transaction). Prints one JSON line.
@@ -42,6 +44,23 @@ def save_sender(pks: list[int], batch: int) -> Callable[[int], None]:
     return send
 
 
+def update_sender(pks: list[int], batch: int) -> Callable[[int], None]:
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from myproject.models import Article
+
+    def send(i: int) -> None:
+        with transaction.atomic():
+            for k in range(batch):
+                pk = pks[(i * batch + k) % len(pks)]
+                Article.objects.filter(pk=pk).update(title=f"bench {time.monotonic_ns()}")
+
+    return send
+
+
 def publish_sender(pks: list[int], batch: int, channel: str) -> Callable[[int], None]:
     import orjson
     import redis
@@ -61,7 +80,7 @@ def publish_sender(pks: list[int], batch: int, channel: str) -> Callable[[int], 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=["save", "publish"], required=True)
+    parser.add_argument("--mode", choices=["save", "update", "publish"], required=True)
     parser.add_argument("--pks", required=True, help="comma-separated article pks")
     parser.add_argument("--events", type=int, required=True, help="sends (x batch events)")
     parser.add_argument("--rate", type=float, default=0.0, help="sends per second; 0 = burst")
@@ -71,6 +90,8 @@ def main() -> None:
     pks = [int(p) for p in args.pks.split(",")]
     if args.mode == "save":
         send = save_sender(pks, args.batch)
+    elif args.mode == "update":
+        send = update_sender(pks, args.batch)
     else:
         send = publish_sender(pks, args.batch, args.channel)
     late: list[float] = []
