@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -326,3 +327,34 @@ def test_frames_of_every_length_form_arrive_whole(server: DaphneServer, tags: in
     frame = run(scenario())
     assert fits(len(frame.encode()))
     assert [t["name"] for t in json.loads(frame)["payload"]["data"]["tag_list"]] == expected
+
+
+def test_large_frames_to_a_slow_reader_arrive_whole(server: DaphneServer) -> None:
+    """A small receive window makes the kernel take part of a frame: the rest, and the
+    frames after it, must queue behind it (realtime.daphne_wire sends at once only
+    when nothing is queued)."""
+    Tag.objects.bulk_create(Tag(name=f"{i:04d}" + "y" * 40) for i in range(1000))
+    query = "query($n: Int!) { tag_list(ordering: [{name: ASC}], limit: $n) { id name } }"
+    operations = 60  # about 4 MB: more than the kernel buffers for a reader that does not read
+    host, port = server.ws.split("//")[1].split("/")[0].split(":")
+
+    async def scenario() -> list[tuple[str, int]]:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((host, int(port)))
+        sock.setblocking(False)
+        client = await GraphQLSocket.open(server.ws, sock=sock)
+        for op in range(operations):
+            await client.subscribe(str(op), query, {"n": 1000 - op})
+        await asyncio.sleep(2)  # the server writes them all while nobody reads
+        answers = []
+        while len(answers) < operations:
+            message = await client.receive()
+            if message["type"] == "next":
+                answers.append((message["id"], len(message["payload"]["data"]["tag_list"])))
+        await client.close()
+        return answers
+
+    answers = run(scenario())
+    expected = [(str(op), 1000 - op) for op in range(operations)]
+    assert sorted(answers, key=lambda answer: int(answer[0])) == expected
