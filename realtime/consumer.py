@@ -15,7 +15,6 @@ import contextlib
 import logging
 import time
 import weakref
-from collections import deque
 from typing import Any
 from urllib.parse import urlparse
 
@@ -63,13 +62,15 @@ class Connection:
         self.init_received = False
         self.closed = False
         self.operations: dict[str, Subscription | asyncio.Task[None]] = {}
-        self.outbox: deque[str] = deque()
+        # Lists, not deques: rarely more than a frame or two, and an idle socket keeps
+        # them (an empty deque holds a 64-slot block).
+        self.outbox: list[str] = []
         self.draining = False
         # Flow control: characters handed to the server, and how many of them the client
         # has shown it consumed (it answered a ping sent after them).
         self.sent = 0
         self.acknowledged_upto = 0
-        self.pings: deque[int] = deque()
+        self.pings: list[int] = []
         conf = graphql_settings()
         self.buffer_limit = conf.ws_send_buffer
         self.unacknowledged_limit = conf.ws_unacknowledged_limit
@@ -169,7 +170,7 @@ class Connection:
         ping = self.protocol.ping()
         try:
             while self.outbox and not self.closed:
-                frame = self.outbox.popleft()
+                frame = self.outbox.pop(0)
                 await self.send({"type": "websocket.send", "text": frame})
                 self.sent += len(frame)
                 if frame is ping and not isinstance(self.protocol, LegacyWS):
@@ -250,7 +251,7 @@ class Connection:
 
     async def on_pong(self, action: Action) -> None:
         if self.pings:
-            self.acknowledged_upto = self.pings.popleft()
+            self.acknowledged_upto = self.pings.pop(0)
         if not self.pings:
             self.pong_deadline = None
 

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from channels.routing import ProtocolTypeRouter, URLRouter
-from django.urls import re_path
+from channels.routing import ProtocolTypeRouter
 
 from realtime.consumer import GraphQLWebSocket
 from realtime.hub import get_hub
 from realtime.session import SessionUser
 
+GRAPHQL_PATH = re.compile(r"/graphql/?")
+
+
+class GraphQLPath:
+    """Only ``ws://HOST/graphql`` opens; any other path is refused at the handshake
+    (HTTP 403), before a session is read. (channels' URLRouter raises on an unknown
+    path: daphne answers 500 and logs a traceback. It also copies the scope twice
+    for every socket, which an idle one keeps.)"""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope["path"][len(scope.get("root_path", "")):]
+        if GRAPHQL_PATH.fullmatch(path):
+            await self.application(scope, receive, send)
+            return
+        if (await receive())["type"] == "websocket.connect":
+            await send({"type": "websocket.close"})
+
 
 def websocket_application() -> Any:
     """``ws://HOST/graphql``, with Django's session user in ``scope["user"]``."""
-    endpoint: Any = GraphQLWebSocket()
-    return SessionUser(URLRouter([re_path(r"^graphql/?$", endpoint)]))
+    return GraphQLPath(SessionUser(GraphQLWebSocket()))
 
 
 class HubLifecycle:

@@ -14,7 +14,7 @@ import pytest
 import websockets
 
 from myproject.models import Tag
-from tests.servers import DaphneServer, daphne
+from tests.servers import DaphneServer, daphne, graphql_post
 from tests.ws_client import GraphQLSocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -358,3 +358,19 @@ def test_large_frames_to_a_slow_reader_arrive_whole(server: DaphneServer) -> Non
     answers = run(scenario())
     expected = [(str(op), 1000 - op) for op in range(operations)]
     assert sorted(answers, key=lambda answer: int(answer[0])) == expected
+
+
+@pytest.mark.parametrize("path", ["/nope", "/graphqlx", "/graphql/more"])
+def test_other_paths_are_refused_at_the_handshake(server: DaphneServer, path: str) -> None:
+    logged = len(server.log_path.read_bytes())
+
+    async def scenario() -> int:
+        url = server.ws.removesuffix("/graphql") + path
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(url, subprotocols=[TRANSPORT])  # type: ignore[list-item]
+        return refused.value.response.status_code
+
+    assert run(scenario()) == 403
+    assert b"Traceback" not in server.log_path.read_bytes()[logged:]
+    assert graphql_post(server.http + "/graphql", "{ __typename }") == {
+        "data": {"__typename": "Query"}}
