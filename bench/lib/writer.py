@@ -8,6 +8,9 @@ and delivers it. ``--mode update`` is the same write without realtime (a
 ``--mode publish`` is the floor: the same event, PUBLISHed straight to Redis for
 the bare websockets server.
 
+Each sender warms up before the clock starts (connections to the database and
+Redis, the publisher's thread), without an event any subscriber would receive.
+
 Open loop: event i is sent at start + i/rate whatever happened before (rate 0:
 as fast as possible, ``--batch`` rows per transaction). Prints one JSON line.
 
@@ -33,6 +36,11 @@ def save_sender(pks: list[int], batch: int) -> Callable[[int], None]:
 
     articles = {a.pk: a for a in Article.objects.filter(pk__in=pks)}
     rows = [articles[pk] for pk in pks]
+    # A change to a row outside the subscription's filter: the whole path runs once.
+    outside = Article.objects.get(pk=max(pks) + 1)
+    outside.title = f"warm-up {time.monotonic_ns()}"
+    outside.save(update_fields=["title"])
+    time.sleep(0.2)  # its publish runs on the publisher's thread: let it connect
 
     def send(i: int) -> None:
         with transaction.atomic():
@@ -52,6 +60,8 @@ def update_sender(pks: list[int], batch: int) -> Callable[[int], None]:
 
     from myproject.models import Article
 
+    Article.objects.filter(pk=max(pks) + 1).update(title=f"warm-up {time.monotonic_ns()}")
+
     def send(i: int) -> None:
         with transaction.atomic():
             for k in range(batch):
@@ -66,6 +76,7 @@ def publish_sender(pks: list[int], batch: int, channel: str) -> Callable[[int], 
     import redis
 
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.ping()
 
     def send(i: int) -> None:
         for k in range(batch):
