@@ -119,9 +119,10 @@ def _postgresql_pass(using: str) -> list[ChangeEvent]:
     sql = _POSTGRESQL_PASS.format(lock=_ADVISORY_LOCK, batch=BATCH,
                                   records=quote(ChangeRecord._meta.db_table),
                                   positions=quote(StreamPosition._meta.db_table))
-    # Inside a caller's transaction, a savepoint keeps a failure from aborting it.
-    scope = (transaction.atomic(using=using) if connection.in_atomic_block
-             else contextlib.nullcontext())
+    # In a transaction already (the caller's, or AUTOCOMMIT off) the statements would
+    # not commit by themselves: atomic() commits them, or keeps a failure in a savepoint.
+    scope = (contextlib.nullcontext() if connection.get_autocommit()
+             else transaction.atomic(using=using))
     with scope, connection.cursor() as cursor:
         cursor.execute(sql)
         cursor.nextset()  # past the lock's result, to the numbered rows

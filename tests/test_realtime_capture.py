@@ -131,6 +131,21 @@ def test_records_committed_but_not_sequenced_are_picked_up(author: User) -> None
     assert assign_sequence() == []
 
 
+def test_a_pass_inside_a_transaction_commits_or_rolls_back_with_it(author: User) -> None:
+    """On PostgreSQL a pass is one message of statements, which in autocommit form their
+    own transaction; inside the caller's they must stay in it."""
+    ChangeRecord.objects.create(model="myproject.article", object_pk="7", op="UPDATED")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert [(e.pk, e.seq) for e in assign_sequence()] == [("7", 1)]
+        raise RuntimeError("rolled back")
+    assert ChangeRecord.objects.get(object_pk="7").seq is None
+    with transaction.atomic():
+        assert [(e.pk, e.seq) for e in assign_sequence()] == [("7", 1)]
+        assert Article.objects.count() == 0  # the transaction is still usable
+    assert ChangeRecord.objects.get(object_pk="7").seq == 1
+    assert StreamPosition.objects.get(model="myproject.article").last_seq == 1
+
+
 def test_prune_keeps_the_retention_window(author: User) -> None:
     Article.objects.create(title="t", content="c", author=author)
     assert prune(3600) == 0
