@@ -24,7 +24,7 @@ class GraphQLPath:
         self.application = application
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        path = scope["path"][len(scope.get("root_path", "")):]
+        path = scope["path"].removeprefix(scope.get("root_path") or "")
         if GRAPHQL_PATH.fullmatch(path):
             await self.application(scope, receive, send)
             return
