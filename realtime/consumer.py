@@ -28,6 +28,7 @@ from api_graphql.errors import GraphQLUserError
 from api_graphql.execution import RequestError, executor_for
 from api_graphql.schema import get_schema
 from realtime import render
+from realtime.daphne_wire import immediate_send
 from realtime.hub import Subscription, database, get_hub, group_key
 from realtime.protocol import PONG, PROTOCOLS, Action, Close, LegacyWS, Protocol, ProtocolError
 
@@ -56,6 +57,9 @@ class Connection:
         self.scope = scope
         self.receive = receive
         self.send = send
+        #: The server's send as a plain function, where it has one (daphne): frames
+        #: then go out without a task per socket.
+        self.send_now = immediate_send(send)
         self.protocol: Protocol | None = None
         self.context: RequestContext | None = None
         self.acknowledged = False
@@ -160,30 +164,43 @@ class Connection:
         if len(self.outbox) >= self.buffer_limit or self.lagging():
             self.close_slow_consumer()
             return
+        if self.send_now is not None and not self.outbox and not self.draining:
+            try:
+                self.send_now({"type": "websocket.send", "text": frame})
+            except Exception:
+                self.closed = True
+                return
+            self.after_send(frame)
+            return
         self.outbox.append(frame)
         if not self.draining:
             self.draining = True
             asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
-        assert self.protocol is not None
-        ping = self.protocol.ping()
         try:
             while self.outbox and not self.closed:
                 frame = self.outbox.pop(0)
                 await self.send({"type": "websocket.send", "text": frame})
-                self.sent += len(frame)
-                if frame is ping and not isinstance(self.protocol, LegacyWS):
-                    self.pings.append(self.sent)
-                elif self.lagging():
-                    self.close_slow_consumer()
-                elif (not self.pings and ping is not None
-                      and self.sent - self.acknowledged_upto > PING_EVERY):
-                    self.ping(time.monotonic())
+                self.after_send(frame)
         except Exception:
             self.closed = True
         finally:
             self.draining = False
+
+    def after_send(self, frame: str) -> None:
+        """Flow control: count what was sent; a ping marks how far the client will have
+        read when it answers."""
+        assert self.protocol is not None
+        ping = self.protocol.ping()
+        self.sent += len(frame)
+        if frame is ping and not isinstance(self.protocol, LegacyWS):
+            self.pings.append(self.sent)
+        elif self.lagging():
+            self.close_slow_consumer()
+        elif (not self.pings and ping is not None
+              and self.sent - self.acknowledged_upto > PING_EVERY):
+            self.ping(time.monotonic())
 
     def lagging(self) -> bool:
         """More sent than the client has shown it read, with a ping outstanding."""

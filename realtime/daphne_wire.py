@@ -19,12 +19,19 @@ to 1,000 sockets leaves only once all of it is queued. With nothing queued on a
 plain TCP socket the frame is sent at once, as asyncio's transports do; what the
 kernel does not take is queued behind it the usual way.
 
+Sends: daphne's ASGI ``send`` never waits (it hands the message to Twisted), yet
+being a coroutine it costs a task per socket to call from plain code. For a fan-out
+to 1,000 sockets, :func:`immediate_send` gives the same delivery as a function, so
+the frames go out in one pass, as a websockets ``broadcast()`` does.
+
 Other ASGI servers are left alone.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 MAX_REASON_BYTES = 123  # a close frame's payload is at most 125 bytes, 2 for the code
@@ -87,3 +94,24 @@ def write_now(transport: Any, data: bytes) -> None:
                 return
             data = data[sent:]
     transport.write(data)
+
+
+def immediate_send(send: Any) -> Callable[[dict[str, Any]], None] | None:
+    """For daphne's ``send`` (``partial(server.handle_reply, protocol)``), a function
+    doing what it does for WebSocket messages; None for any other server's."""
+    try:
+        from daphne.server import Server
+    except ImportError:
+        return None
+    if not (isinstance(send, partial) and len(send.args) == 1 and not send.keywords
+            and getattr(send.func, "__func__", None) is Server.handle_reply):
+        return None
+    server: Any = send.func
+    connections, protocol = server.__self__.connections, send.args[0]
+
+    def deliver(message: dict[str, Any]) -> None:
+        state = connections.get(protocol)
+        if state is not None and not state.get("disconnected"):
+            protocol.handle_reply(message)
+
+    return deliver
