@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import socket
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 import websockets
 
 from myproject.models import Tag
+from realtime.daphne_wire import immediate_send
 from tests.servers import DaphneServer, daphne, graphql_post
 from tests.ws_client import GraphQLSocket
 
@@ -374,3 +376,13 @@ def test_other_paths_are_refused_at_the_handshake(server: DaphneServer, path: st
     assert b"Traceback" not in server.log_path.read_bytes()[logged:]
     assert graphql_post(server.http + "/graphql", "{ __typename }") == {
         "data": {"__typename": "Query"}}
+
+
+def test_only_daphnes_send_is_called_directly() -> None:
+    """Another server's ``send`` keeps the ASGI path (a task per queued frame)."""
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    assert immediate_send(send) is None
+    assert immediate_send(functools.partial(send)) is None
