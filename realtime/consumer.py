@@ -154,7 +154,8 @@ class Connection:
 
     # -- sending -------------------------------------------------------------------
     def enqueue(self, frame: str) -> None:
-        """Queue a frame; a consumer too slow to keep up is closed with 1013.
+        """Send a frame, at once when nothing waits before it (and the server allows
+        it), else queued in order; a consumer too slow to keep up is closed with 1013.
 
         The server's own send never blocks (daphne buffers without limit), so the
         backlog is measured with the protocol: what was sent since the last ping the
