@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from channels.routing import ProtocolTypeRouter
 
+from api_graphql.asgi import GRAPHQL_PATHS
 from realtime.consumer import GraphQLWebSocket
 from realtime.hub import get_hub
 from realtime.session import SessionUser
-
-GRAPHQL_PATH = re.compile(r"/graphql/?")
 
 
 class GraphQLPath:
@@ -25,7 +23,7 @@ class GraphQLPath:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope["path"].removeprefix(scope.get("root_path") or "")
-        if GRAPHQL_PATH.fullmatch(path):
+        if path in GRAPHQL_PATHS:
             await self.application(scope, receive, send)
             return
         if (await receive())["type"] == "websocket.connect":

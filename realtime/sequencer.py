@@ -127,11 +127,8 @@ def _postgresql_pass(using: str) -> list[ChangeEvent]:
         cursor.execute(sql)
         cursor.nextset()  # past the lock's result, to the numbered rows
         rows = sorted(cursor.fetchall())
-    return [
-        ChangeEvent(model, object_pk, op, int(seq),
-                    tuple(_json(changed)) if changed is not None else None, _json(previous))
-        for _, model, object_pk, op, changed, previous, seq in rows
-    ]
+    return [event(model, object_pk, op, int(seq), _json(changed), _json(previous))
+            for _, model, object_pk, op, changed, previous, seq in rows]
 
 
 def _json(value: Any) -> Any:
@@ -141,9 +138,15 @@ def _json(value: Any) -> Any:
 
 def to_event(record: ChangeRecord) -> ChangeEvent:
     assert record.seq is not None
-    fields = tuple(record.changed_fields) if record.changed_fields is not None else None
-    return ChangeEvent(record.model, record.object_pk, record.op, record.seq, fields,
-                       record.previous)
+    return event(record.model, record.object_pk, record.op, record.seq,
+                 record.changed_fields, record.previous)
+
+
+def event(model: str, object_pk: str, op: str, seq: int, changed_fields: Any,
+          previous: Any) -> ChangeEvent:
+    """The event of one sequenced record, from its columns."""
+    fields = tuple(changed_fields) if changed_fields is not None else None
+    return ChangeEvent(model, object_pk, op, seq, fields, previous)
 
 
 def versions_from_database(labels: tuple[str, ...], using: str = "default") -> tuple[int, ...]:
