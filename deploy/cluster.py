@@ -45,10 +45,14 @@ class ClusterError(RuntimeError):
     pass
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports. They are held until all are chosen: one at a time,
+    the kernel may hand the same port out twice (it once gave a worker the balancer's)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def http_status(url: str, timeout: float = 2) -> int | None:
@@ -264,8 +268,9 @@ class Cluster:
         self.manage("migrate", "--noinput", "-v0")
         if seed:
             self.manage("seed_demo", "--articles", "40", "--users", "10")
-        self.members = [Worker(free_port()) for _ in range(self.workers)]
-        self.balancer_port = self.balancer_port or free_port()
+        *worker_ports, free = free_ports(self.workers + 1)
+        self.members = [Worker(port) for port in worker_ports]
+        self.balancer_port = self.balancer_port or free
         self.save()
         try:
             for index in range(len(self.members)):
