@@ -38,7 +38,7 @@ export async function authenticate(credentials: Credentials, client: Client = ge
     `mutation login($username: String!, $password: String!) { login(username: $username, password: $password) { user { ${USER} } } }`,
     { ...credentials },
   );
-  client.live.restart();
+  client.identityChanged();
   return data.login.user;
 }
 

@@ -36,6 +36,7 @@ export class Client {
   private readonly fetchImpl: typeof fetch;
   /** Node only: cookies the server set (name -> value). */
   private readonly cookies = new Map<string, string>();
+  private readonly identityListeners = new Set<() => void>();
 
   constructor(options: ClientOptions) {
     this.url = options.url;
@@ -54,7 +55,19 @@ export class Client {
   /** Switch to (or out of) token mode; open sockets restart with the new identity. */
   setToken(token: string | null): void {
     this.token = token;
+    this.identityChanged();
+  }
+
+  /** The user changed (login, logout, a new token): the socket reconnects as the new one. */
+  identityChanged(): void {
     this.live.restart();
+    for (const listener of [...this.identityListeners]) listener();
+  }
+
+  /** `listener` after every identity change (live results read again); returns the unsubscribe. */
+  onIdentityChange(listener: () => void): () => void {
+    this.identityListeners.add(listener);
+    return () => this.identityListeners.delete(listener);
   }
 
   /** Forget the session cookie (after logout); `setToken` or `live.restart()` reconnects. */

@@ -10,6 +10,7 @@ import {
   listDocument, merge, updateDocument, type Document, type FilterInput, type OrderInput,
 } from './compile.js';
 import type { LiveHandlers, LiveSubscription } from './live.js';
+import { LiveQuerySet, type LiveQueryOptions } from './live_queryset.js';
 import { DoesNotExist, MultipleObjectsReturned, ValidationError, type ChangeEvent, type FieldError } from './protocol.js';
 import type { ModelMeta, ModelTypes, OrderBy, SchemaMeta } from './types.js';
 
@@ -235,6 +236,21 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
       return result.done ? result : { done: false, value: this.hydrateEvent(result.value) };
     };
     return events;
+  }
+
+  /**
+   * The rows of this query, kept equal to it as changes commit (filter, order_by,
+   * limit, offset): a store to subscribe to, see live_queryset.ts.
+   */
+  live(options: LiveQueryOptions<Row> = {}): LiveQuerySet<Row> {
+    const { schema, model } = this.binding;
+    const { ordering, offset, limit } = this.state;
+    return new LiveQuerySet<Row>({
+      schema, model, ordering, offset, limit, client: clientOf(this.binding),
+      key: JSON.stringify(this.toGraphQL()),
+      rows: (count) => this.copy({ offset: undefined, limit: count }).fetch(),
+      subscribe: (handlers) => this.subscribe(handlers),
+    }, options);
   }
 
   /** Event nodes are rows like any other: full rows get their relation managers. */
