@@ -55,7 +55,7 @@ function sortKey(schema: SchemaMeta, model: ModelMeta, item: OrderInput, prefix:
 }
 
 /** A value at `path` in a row; undefined when the row's selection lacks it. */
-function valueAt(row: unknown, path: readonly string[]): unknown {
+export function valueAt(row: unknown, path: readonly string[]): unknown {
   let value: unknown = row;
   for (const step of path) {
     if (typeof value !== 'object' || value === null) return undefined;

@@ -27,7 +27,7 @@
 import type { Client } from './client.js';
 import type { OrderInput } from './compile.js';
 import type { LiveHandlers, LiveStatus, LiveSubscription } from './live.js';
-import { compareRows, guessRows, sortKeys, type SortKey } from './live_order.js';
+import { compareRows, guessRows, sortKeys, valueAt, type SortKey } from './live_order.js';
 import type { ChangeEvent } from './protocol.js';
 import type { ModelMeta, SchemaMeta } from './types.js';
 
@@ -83,6 +83,11 @@ function keyOf(source: LiveSource<unknown>): string {
   if (!client) return source.key ?? '';
   if (!clientIds.has(client)) clientIds.set(client, (clients += 1));
   return `${clientIds.get(client)}:${source.key ?? ''}`;
+}
+
+/** The fields two changes touched together; null (unknown) if either does not say. */
+function unionOf(a: string[] | null, b: string[] | null): string[] | null {
+  return a === null || b === null ? null : [...new Set([...a, ...b])];
 }
 
 const RETRY_MIN = 500;
@@ -223,7 +228,7 @@ export class LiveQuerySet<Row> {
     const node = event.node;
     let guessed = false;
     if ((event.op === 'CREATED' || event.op === 'UPDATED') && node) {
-      if (at >= 0 && !this.mayMove(event)) {
+      if (at >= 0 && !this.mayMove(this.held[at]!, node, event)) {
         this.held = this.held.with(at, node);
         return false;
       }
@@ -235,13 +240,21 @@ export class LiveQuerySet<Row> {
     return guessed || (!this.complete && this.held.length < this.end);
   }
 
-  /** Whether an update can change the row's place: it touched an order field (or we cannot tell). */
-  private mayMove(event: ChangeEvent<Row>): boolean {
+  /**
+   * Whether an update can change the row's place: a value it is ordered by
+   * differs from the one held. A value not in the selection is judged by the
+   * fields the change touched (or assumed changed when the event does not say).
+   */
+  private mayMove(held: Row, node: Row, event: ChangeEvent<Row>): boolean {
     const changed = event.changed_fields;
-    if (changed === null) return true;
-    return this.keys.some((key) => changed.includes(key.path[0]!) ||
+    return this.keys.some((key) => {
+      const before = valueAt(held, key.path);
+      const after = valueAt(node, key.path);
+      if (before !== undefined && after !== undefined) return JSON.stringify(before) !== JSON.stringify(after);
+      const field = key.path[0]!;
       // `author_id` changes when `author` does, and the other way round.
-      changed.some((field) => `${field}_id` === key.path[0] || field === `${key.path[0]}_id`));
+      return changed === null || changed.some((name) => name === field || `${name}_id` === field || name === `${field}_id`);
+    });
   }
 
   /**
@@ -294,12 +307,14 @@ export class LiveQuerySet<Row> {
       this.complete = count === undefined || rows.length < count;
       this.retries = 0;
       // Per row, the last event received says the latest of it (its node is read
-      // when it is delivered); an earlier one is older than that, maybe than the read.
+      // when it is delivered); an earlier one is older than that, maybe than the
+      // read, but the fields it changed still count for where the row goes.
       const latest = new Map<string, ChangeEvent<Row>>();
       for (const event of this.duringRead) {
         if (event.pk === null) continue;
+        const before = latest.get(event.pk);
         latest.delete(event.pk);
-        latest.set(event.pk, event);
+        latest.set(event.pk, before ? { ...event, changed_fields: unionOf(before.changed_fields, event.changed_fields) } : event);
       }
       const read = new Map(this.held.map((row) => [this.pkOf(row), JSON.stringify(row)]));
       for (const [pk, event] of latest) {

@@ -260,7 +260,7 @@ const scenario = fc.record({
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer V> ? V : never;
 
-async function run(s: Scenario): Promise<void> {
+export async function runScenario(s: Scenario): Promise<void> {
   const ordering = ORDERINGS[s.ordering]!;
   const server = new Server(FILTERS[s.filter]!, dbOrder(ordering), s.maxReplay);
   const live = new LiveQuerySet<Row>(server.source(ordering, s.offset, s.limit), { spare: s.spare });
@@ -297,7 +297,7 @@ async function run(s: Scenario): Promise<void> {
 
 describe('qs.live() against a simulated server', () => {
   it('equals the query after quiescence, whatever the interleaving', async () => {
-    await fc.assert(fc.asyncProperty(scenario, run), { numRuns: CASES });
+    await fc.assert(fc.asyncProperty(scenario, runScenario), { numRuns: CASES });
   }, 120_000);
 
   it('a change to a row in place neither reads nor moves; a removal is filled from the spare rows', async () => {
