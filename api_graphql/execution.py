@@ -36,7 +36,7 @@ from graphql.execution.values import VariableValues, get_variable_values
 
 from api_graphql.conf import graphql_settings
 from api_graphql.errors import GraphQLUserError
-from api_graphql.limits import check_complexity, check_document
+from api_graphql.limits import INTROSPECTION_FIELDS, check_complexity, check_document
 from api_graphql.result_cache import ResultCache, Uncacheable, current_versions, dependencies
 from api_graphql.selection import TYPENAME, FieldSelection, SelectionBuilder
 
@@ -94,12 +94,20 @@ def _uses_introspection(operation: OperationDefinitionNode,
     while stack:
         selection_set = stack.pop()
         for selection in selection_set.selections:
-            if isinstance(selection, FieldNode) and selection.name.value in ("__schema", "__type"):
+            if isinstance(selection, FieldNode) and selection.name.value in INTROSPECTION_FIELDS:
                 return True
             child = getattr(selection, "selection_set", None)
             if child is not None:
                 stack.append(child)
     return False
+
+
+def may_introspect(user: Any) -> bool:
+    """INTROSPECTION: "always", "never", or "staff" (staff and superusers; anyone with DEBUG)."""
+    policy = graphql_settings().introspection
+    staff = bool(user is not None and (getattr(user, "is_staff", False)
+                                       or getattr(user, "is_superuser", False)))
+    return policy == "always" or (policy == "staff" and (settings.DEBUG or staff))
 
 
 class Executor:
@@ -210,12 +218,7 @@ class Executor:
             raise RequestError([_format(error)]) from None
 
     def check_introspection(self, context: RequestContext) -> None:
-        policy = graphql_settings().introspection
-        user = context.user
-        staff = bool(user is not None and (getattr(user, "is_staff", False)
-                                           or getattr(user, "is_superuser", False)))
-        allowed = policy == "always" or (policy == "staff" and (settings.DEBUG or staff))
-        if not allowed:
+        if not may_introspect(context.user):
             raise RequestError([{
                 "message": "Introspection is disabled for this user.",
                 "extensions": {"code": "FORBIDDEN"},

@@ -3,6 +3,13 @@
 Depth and aliases are properties of the document and are checked once per cached
 document; complexity depends on variables (page sizes) and is checked per request
 on the selection tree, before any database work.
+
+The depth limit is for data. Schema introspection (``__schema``, ``__type``) has a
+bound of its own: graphql-core's ``MaxIntrospectionDepthRule``, one of the
+specified validation rules, refuses nesting ``fields``/``inputFields``/
+``interfaces``/``possibleTypes`` three deep. The standard introspection query
+(graphql-js' ``getIntrospectionQuery``, what GraphiQL, codegen, Apollo and Postman
+send) is 15 levels deep through ``ofType`` and passes that rule, so it answers.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ from graphql import (
 from api_graphql.conf import graphql_settings
 from api_graphql.errors import LimitExceeded
 from api_graphql.selection import FieldSelection
+
+#: Root fields whose subtree MaxIntrospectionDepthRule bounds instead of MAX_DEPTH.
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 
 def check_document(document: DocumentNode, operation: OperationDefinitionNode) -> None:
@@ -46,6 +56,9 @@ def _depth(selection_set: SelectionSetNode | None, fragments: dict[str, Fragment
     deepest = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
+            if selection.name.value in INTROSPECTION_FIELDS:
+                deepest = max(deepest, 1)
+                continue
             below = _depth(selection.selection_set, fragments, visiting)
             deepest = max(deepest, 1 + below if selection.selection_set else 1)
         elif isinstance(selection, InlineFragmentNode):

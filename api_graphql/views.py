@@ -19,6 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -26,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from api_graphql import logs, tokens
 from api_graphql.conf import graphql_settings
 from api_graphql.context import RequestContext
-from api_graphql.execution import RequestError, executor_for
+from api_graphql.execution import RequestError, executor_for, may_introspect
 from api_graphql.schema import get_schema
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,14 @@ def _accepts(request: HttpRequest) -> str:
     return JSON
 
 
+def _admin_login_url() -> str | None:
+    """Where a staff user logs in, when the project mounts Django's admin."""
+    try:
+        return reverse("admin:login")
+    except NoReverseMatch:
+        return None
+
+
 def _csrf_rejected(request: HttpRequest) -> bool:
     middleware = CsrfViewMiddleware(lambda r: HttpResponse())
     return middleware.process_view(request, None, (), {}) is not None  # type: ignore[arg-type]
@@ -64,7 +73,11 @@ class GraphQLView(View):
             if not graphql_settings().graphiql:
                 return HttpResponse(status=404)
             get_token(request)  # the playground sends it back on mutations
-            return render(request, "api_graphql/graphiql.html", {"endpoint": request.path})
+            return render(request, "api_graphql/graphiql.html", {
+                "endpoint": request.path,
+                "introspection": may_introspect(getattr(request, "user", None)),
+                "login_url": _admin_login_url(),
+            })
         variables = request.GET.get("variables")
         try:
             parsed_variables = orjson.loads(variables) if variables else None

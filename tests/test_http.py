@@ -38,9 +38,21 @@ def test_graphiql_page_uses_only_local_assets() -> None:
     assert response.status_code == 200
     page = response.content.decode()
     assert 'id="graphiql"' in page
-    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
-    assert sources and all(s.startswith("/static/") for s in sources), sources
+    sources = re.findall(r'<(?:script src|link rel="stylesheet" href)="([^"]+)"', page)
+    assert len(sources) == 6 and all(s.startswith("/static/") for s in sources), sources
     assert "csrftoken" in response.cookies
+
+
+@pytest.mark.django_db
+def test_graphiql_says_who_may_load_the_docs(make_user: Any) -> None:
+    """The Docs panel needs introspection (staff by default): others are told how to get it."""
+    anonymous = Client().get("/graphql", HTTP_ACCEPT="text/html").content.decode()
+    assert 'class="introspection-note"' in anonymous
+    assert 'href="/admin/login/?next=/graphql"' in anonymous
+    staff = Client()
+    staff.force_login(make_user("staffer", staff=True))
+    page = staff.get("/graphql", HTTP_ACCEPT="text/html").content.decode()
+    assert 'class="introspection-note"' not in page
 
 
 @pytest.mark.django_db

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import override_settings
+from graphql import build_client_schema
 
 from api_graphql.conf import GraphQLSettings, graphql_settings
 from myproject.models import Article, Tag, User
@@ -160,6 +162,49 @@ def test_introspection_is_for_staff_when_debug_is_off(gql_as: Any, role_users: A
         assert "errors" not in answer("anonymous")
     with override_settings(API_GRAPHQL={"INTROSPECTION": "never"}, DEBUG=True):
         assert answer("superuser")["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+#: graphql-js' getIntrospectionQuery with every option (ts_client's unit tests check the copy).
+STANDARD_INTROSPECTION = (
+    Path(__file__).parent / "snapshots" / "introspection_query.graphql").read_text()
+
+
+@pytest.mark.django_db
+def test_the_standard_introspection_query_answers(gql_as: Any, role_users: Any) -> None:
+    """What GraphiQL's Docs panel, graphql-codegen and Postman send is 15 levels deep:
+    introspection is bounded by graphql-core's introspection depth rule, not MAX_DEPTH."""
+    from api_graphql.schema import get_schema
+
+    result = gql_as(role_users["staff"])(STANDARD_INTROSPECTION)
+    assert "errors" not in result, result["errors"]
+    rebuilt = build_client_schema(result["data"])
+
+    def shape(schema: Any) -> dict[str, list[str]]:
+        return {name: sorted(getattr(t, "fields", None) or getattr(t, "values", None) or [])
+                for name, t in schema.type_map.items()}
+
+    assert shape(rebuilt) == shape(get_schema().graphql_schema)
+    article = rebuilt.get_type("Article")
+    assert article is not None and article.description, "descriptions come along"
+    assert "author" in article.fields  # type: ignore[attr-defined]
+    refused = gql_as(role_users["view_only"])(STANDARD_INTROSPECTION)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    with override_settings(DEBUG=True):
+        assert "errors" not in gql_as(role_users["anonymous"])(STANDARD_INTROSPECTION)
+    # Data keeps its depth limit: the same 15 levels through relations are refused.
+    assert limit_of(gql_as(role_users["superuser"])(nested(15))) == "depth"
+
+
+@pytest.mark.django_db
+def test_introspection_has_its_own_depth_bound(gql_as: Any, make_user: Any) -> None:
+    staff = gql_as(make_user("staffer", staff=True))
+    three_lists = ("{ __schema { types { fields { type { fields { type { fields { name } } } } } }"
+                   " } }")
+    refused = staff(three_lists)
+    assert refused.get("data") is None
+    assert refused["errors"][0]["message"] == "Maximum introspection depth exceeded"
+    two_lists = "{ __schema { types { fields { type { fields { name } } } } } }"
+    assert "errors" not in staff(two_lists)
 
 
 @pytest.mark.django_db

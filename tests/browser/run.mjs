@@ -10,6 +10,8 @@
  * 4. Start a cluster (scripts/cluster: PostgreSQL, Redis, two workers, nginx) on a
  *    fresh database with the demo users and data; run test/*.test.mjs one file at
  *    a time (they share it); stop it, whatever happened.
+ *
+ * `npm test -- graphiql` runs only the files whose name contains an argument.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
+const only = process.argv.slice(2);
 
 /** @param {string} cmd @param {string[]} args @param {import('node:child_process').SpawnSyncOptions} [options] */
 function run(cmd, args, options = {}) {
@@ -58,6 +61,7 @@ try {
   const description = cluster('status', '--json').stdout;
   const files = readdirSync(join(here, 'test'))
     .filter((file) => file.endsWith('.test.mjs'))
+    .filter((file) => only.length === 0 || only.some((part) => file.includes(part)))
     .sort()
     .map((file) => join(here, 'test', file));
   console.log('== browser tests');

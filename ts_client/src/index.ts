@@ -2,7 +2,7 @@
 export { Client, configure, createClient, getDefaultClient, type ClientOptions } from './client.js';
 export { authenticate, logout, me, refreshToken, tokenAuth, type CurrentUser, type Credentials, type TokenResult } from './auth.js';
 export { Manager, QuerySet, RelatedManager, defineModel, type Instance, type Model, type PK } from './queryset.js';
-export { backoff, Live, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';
+export { backoff, isRetryable, Live, RETRYABLE_CODES, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';
 export { compileKwargs, compileOrder, type Document } from './compile.js';
 export {
   DoesNotExist, GraphQLRequestError, LookupError, MultipleObjectsReturned, ValidationError,

@@ -9,6 +9,10 @@
  *   cursor, and graphql-ws serialises the payload when it re-sends it after a
  *   reconnect, so the server replays exactly what this subscription missed;
  * - duplicate suppression by cursor, in case a replay overlaps what we saw;
+ * - resubscribe after a server error that says it may pass (INTERNAL_SERVER_ERROR,
+ *   UNAVAILABLE): graphql-ws ends an operation on its `error` message, so we
+ *   subscribe again from the last cursor, with the same backoff; any other error is
+ *   final and reported through `onError` and status 'error', never silently;
  * - restart on identity change (login, logout, token refresh): the socket's user is
  *   fixed at connection_init, so we drop it and reconnect at once (no backoff).
  */
@@ -39,7 +43,28 @@ export interface LiveOptions {
   onForbidden?: () => void | Promise<void>;
 }
 
+/**
+ * 'reconnecting': the socket dropped, or the server ended the subscription with an
+ * error worth retrying; it resumes from its last cursor by itself. 'error': the
+ * server refused it for good (`onError` says why).
+ */
 export type LiveStatus = 'connecting' | 'ready' | 'reconnecting' | 'closed' | 'error';
+
+/**
+ * Server error codes after which subscribing again, from the last cursor, can succeed:
+ * the server failed (INTERNAL_SERVER_ERROR) or could not reach what it needs in time
+ * (UNAVAILABLE). Errors without a code count too. Every other code (FORBIDDEN,
+ * BAD_USER_INPUT, ...) refuses the request itself.
+ */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['INTERNAL_SERVER_ERROR', 'UNAVAILABLE']);
+
+/** Whether an operation error from the server is worth a resubscribe. */
+export function isRetryable(errors: ReadonlyArray<GraphQLErrorShape>): boolean {
+  return errors.length > 0 && errors.every((e) => {
+    const code = e.extensions?.code;
+    return code === undefined || RETRYABLE_CODES.has(code);
+  });
+}
 
 export interface LiveHandlers<Row> {
   /** Resume from a cursor kept earlier (e.g. across page loads); default: from now. */
@@ -75,6 +100,8 @@ export function isDuplicate(cursor: string | null, last: string | null): boolean
 
 interface Entry {
   setStatus(status: LiveStatus): void;
+  /** No more resubscribes: the client is closing. */
+  stop(): void;
 }
 
 export class Live {
@@ -176,11 +203,17 @@ export class Live {
       rejectReady = reject;
     });
     ready.catch(() => undefined); // a caller who never awaits `ready` must not see an unhandled rejection
+    let ended = false;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
     const entry: Entry = {
       setStatus(next) {
         if (status === next || status === 'closed' || status === 'error') return;
         status = next;
         handlers.onStatus?.(next);
+      },
+      stop() {
+        ended = true;
+        clearTimeout(retryTimer);
       },
     };
     const fail = (error: unknown) => {
@@ -195,39 +228,58 @@ export class Live {
 
     this.entries.add(entry);
     handlers.onStatus?.('connecting');
-    const dispose = this.socket().subscribe<Record<string, ChangeEvent<Row>>>(
-      { query: doc.query, variables },
-      {
-        next: (result) => {
-          if (result.errors?.length) {
-            handlers.onError?.(new GraphQLRequestError(result.errors as GraphQLErrorShape[]));
-            return;
-          }
-          const event = result.data?.[field];
-          if (!event) return;
-          const marker = event.op === 'READY' || event.op === 'RESYNC';
-          if (!marker && isDuplicate(event.cursor, cursor)) return;
-          if (event.cursor !== null && event.cursor !== undefined) cursor = event.cursor;
-          // RESYNC stands in for READY when the server cannot replay: live from here on.
-          if (marker) {
-            entry.setStatus('ready');
-            resolveReady();
-          }
-          if (event.op === 'RESYNC' && handlers.onResync) {
-            Promise.resolve()
-              .then(() => handlers.onResync?.())
-              .catch((error: unknown) => handlers.onError?.(error));
-          }
-          handlers.onEvent?.(event);
+    let dispose: () => void = () => undefined;
+    let retries = 0;
+    const start = () => {
+      dispose = this.socket().subscribe<Record<string, ChangeEvent<Row>>>(
+        { query: doc.query, variables },
+        {
+          next: (result) => {
+            if (result.errors?.length) {
+              handlers.onError?.(new GraphQLRequestError(result.errors as GraphQLErrorShape[]));
+              return;
+            }
+            const event = result.data?.[field];
+            if (!event) return;
+            const marker = event.op === 'READY' || event.op === 'RESYNC';
+            if (!marker && isDuplicate(event.cursor, cursor)) return;
+            if (event.cursor !== null && event.cursor !== undefined) cursor = event.cursor;
+            // RESYNC stands in for READY when the server cannot replay: live from here on.
+            if (marker) {
+              retries = 0;
+              entry.setStatus('ready');
+              resolveReady();
+            }
+            if (event.op === 'RESYNC' && handlers.onResync) {
+              Promise.resolve()
+                .then(() => handlers.onResync?.())
+                .catch((error: unknown) => handlers.onError?.(error));
+            }
+            handlers.onEvent?.(event);
+          },
+          error: (error) => {
+            if (ended) return;
+            if (Array.isArray(error) && isRetryable(error as GraphQLErrorShape[])) {
+              // The server gave up on this operation only: subscribe again from the cursor.
+              entry.setStatus('reconnecting');
+              const { minDelay, maxDelay } = this.options;
+              retryTimer = setTimeout(() => {
+                if (!ended) start();
+              }, backoff(retries++, minDelay, maxDelay));
+              return;
+            }
+            fail(Array.isArray(error) ? new GraphQLRequestError(error as GraphQLErrorShape[]) : error);
+          },
+          complete: () => {
+            if (ended) return;
+            entry.setStatus('closed');
+            this.entries.delete(entry);
+            rejectReady(new Error('subscription completed before READY'));
+          },
         },
-        error: (error) => fail(Array.isArray(error) ? new GraphQLRequestError(error as GraphQLErrorShape[]) : error),
-        complete: () => {
-          entry.setStatus('closed');
-          this.entries.delete(entry);
-          rejectReady(new Error('subscription completed before READY'));
-        },
-      },
-    );
+      );
+    };
+    start();
     return {
       ready,
       get cursor() {
@@ -237,6 +289,7 @@ export class Live {
         return status;
       },
       unsubscribe: () => {
+        entry.stop();
         entry.setStatus('closed');
         this.entries.delete(entry);
         dispose();
@@ -307,7 +360,10 @@ export class Live {
     clearTimeout(this.pongTimer);
     const ws = this.ws;
     this.ws = null;
-    for (const entry of this.entries) entry.setStatus('closed');
+    for (const entry of this.entries) {
+      entry.stop();
+      entry.setStatus('closed');
+    }
     this.entries.clear();
     await ws?.dispose();
   }

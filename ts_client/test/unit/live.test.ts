@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Article } from '../../src/generated/models.js';
-import { backoff, createClient, type ChangeEvent, type Client, type LiveStatus } from '../../src/index.js';
+import { backoff, createClient, isRetryable, type ChangeEvent, type Client, type LiveStatus } from '../../src/index.js';
 
 type Message = { type: string; id?: string; payload?: any };
 
@@ -232,6 +232,57 @@ describe('live socket', () => {
     await expect(sub.ready).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(sub.status).toBe('error');
     expect(errors).toHaveLength(1);
+  });
+
+  it('a retryable server error resubscribes from the last cursor, with status reconnecting', async () => {
+    const w = watch(fakeClient());
+    const subscribes = () => FakeSocket.sockets.flatMap((socket) => socket.subscribes().map((m) => ({ socket, m })));
+    const answer = (op: string, cursor: string, pk: string | null = null) => {
+      const { socket, m } = subscribes().at(-1)!;
+      socket.reply({ type: 'next', id: m.id, payload: { data: { article_changes: { op, cursor, pk, node: null, changed_fields: null } } } });
+    };
+    const refuse = (code: string) => {
+      const { socket, m } = subscribes().at(-1)!;
+      socket.reply({ type: 'error', id: m.id, payload: [{ message: code, extensions: { code } }] });
+    };
+    await until(() => subscribes().length === 1, 'subscribe');
+    answer('READY', '7');
+    answer('CREATED', '8', '1');
+    await until(() => w.events.length === 2, 'events');
+    refuse('UNAVAILABLE');
+    await until(() => subscribes().length === 2, 'resubscribe');
+    expect(subscribes()[1]!.m.payload.variables).toEqual({ after: '8' });
+    expect(w.sub.status).toBe('reconnecting');
+    refuse('INTERNAL_SERVER_ERROR');
+    await until(() => subscribes().length === 3, 'second resubscribe');
+    expect(subscribes()[2]!.m.payload.variables).toEqual({ after: '8' });
+    answer('UPDATED', '9', '1');
+    answer('READY', '9');
+    await until(() => w.events.length === 4, 'replay');
+    expect(w.ops()).toEqual(['READY:7', 'CREATED:8', 'UPDATED:9', 'READY:9']);
+    expect(w.statuses).toEqual(['connecting', 'ready', 'reconnecting', 'ready']);
+    expect(w.sub.status).toBe('ready');
+  });
+
+  it('unsubscribing while a resubscribe waits for its backoff ends it for good', async () => {
+    const w = watch(fakeClient({ minDelay: 50, maxDelay: 50 }));
+    await until(() => FakeSocket.sockets[0]?.subscribes().length === 1, 'subscribe');
+    const socket = FakeSocket.sockets[0]!;
+    socket.reply({ type: 'error', id: socket.subscribes()[0]!.id, payload: [{ message: 'x', extensions: { code: 'UNAVAILABLE' } }] });
+    await until(() => w.statuses.includes('reconnecting'), 'reconnecting');
+    w.sub.unsubscribe();
+    await new Promise((r) => setTimeout(r, 80));
+    expect(socket.subscribes()).toHaveLength(1);
+    expect(w.sub.status).toBe('closed');
+  });
+
+  it('isRetryable: server failures and unavailability, not refusals', () => {
+    expect(isRetryable([{ message: 'x', extensions: { code: 'UNAVAILABLE' } }])).toBe(true);
+    expect(isRetryable([{ message: 'x', extensions: { code: 'INTERNAL_SERVER_ERROR' } }])).toBe(true);
+    expect(isRetryable([{ message: 'x' }])).toBe(true);
+    expect(isRetryable([{ message: 'x', extensions: { code: 'FORBIDDEN' } }])).toBe(false);
+    expect(isRetryable([{ message: 'x', extensions: { code: 'BAD_USER_INPUT' } }])).toBe(false);
+    expect(isRetryable([])).toBe(false);
   });
 
   it('unsubscribe sends complete and closes the idle socket', async () => {

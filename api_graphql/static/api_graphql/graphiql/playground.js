@@ -26,7 +26,8 @@
 
   var defaultQuery = [
     "# Welcome to the GraphQL API of this Django project.",
-    "# Field names are Django names; press Ctrl-Space for completion.",
+    "# Field names are Django names; press Ctrl-Space for completion,",
+    "# and open the Docs panel (the book icon) to browse every type.",
     "",
     "{",
     "  me { username }",
@@ -35,7 +36,13 @@
   ].join("\n");
 
   ReactDOM.render(
-    React.createElement(GraphiQL, { fetcher: fetcher, defaultQuery: defaultQuery }),
+    React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      defaultQuery: defaultQuery,
+      // The full standard introspection query (as graphql-codegen and Postman send it).
+      inputValueDeprecation: true,
+      schemaDescription: true,
+    }),
     root
   );
 })();
