@@ -70,6 +70,14 @@ class RelationSpec:
     ct_attname: str | None = None
     fk_attname: str | None = None
     django_field: Any = None
+    #: The column of this model the other side refers to (the primary key, or the
+    #: ``to_field`` of a foreign key pointing here).
+    local_key: str = "pk"
+    #: Forward to-one: the target's column that ``local_attname`` holds.
+    target_key: str = "pk"
+    #: To-many and reverse to-one: how a key of this model is spelled on the other
+    #: side (a generic relation's object id may be text while the key is a number).
+    key_on_remote: Any = None
 
 
 @dataclass
@@ -182,6 +190,15 @@ def _model_spec(model: type[models.Model], type_name: str, config: ModelConfig) 
     )
 
 
+def _referenced_attname(rel: ForeignObjectRel, spec: ModelSpec) -> str:
+    """The column of ``spec`` a reverse relation's foreign key holds: the primary key,
+    or the ``to_field`` it names (a many-to-many's through table refers to the pk)."""
+    if rel.many_to_many:
+        return spec.pk.attname
+    target_field: Any = getattr(rel.field, "target_field", None)
+    return target_field.attname if target_field is not None else spec.pk.attname
+
+
 def _relations(
     spec: ModelSpec, exposed: dict[type[models.Model], ModelSpec]
 ) -> dict[str, RelationSpec]:
@@ -207,10 +224,12 @@ def _relations(
             target = target_of(django_field.related_model)
             if target is None:
                 continue
+            object_id: Any = target.model._meta.get_field(django_field.object_id_field_name)
             relations[name] = RelationSpec(
                 name=name, kind="reverse_many", target=target.label, many=True,
                 query_name=name, remote_path=django_field.object_id_field_name,
                 ct_attname=django_field.content_type_field_name, django_field=django_field,
+                local_key=spec.pk.attname, key_on_remote=object_id.to_python,
             )
             continue
         if isinstance(django_field, ForeignObjectRel):
@@ -230,6 +249,7 @@ def _relations(
             relations[accessor] = RelationSpec(
                 name=accessor, kind=kind, target=target.label, many=kind != "reverse_one",
                 query_name=django_field.name, remote_path=remote, django_field=django_field,
+                local_key=_referenced_attname(django_field, spec),
             )
             continue
         if not getattr(django_field, "is_relation", False):
@@ -248,11 +268,12 @@ def _relations(
             relations[name] = RelationSpec(
                 name=name, kind="m2m", target=target.label, many=True, query_name=name,
                 remote_path=django_field.related_query_name(),  # type: ignore[attr-defined]
-                django_field=django_field,
+                django_field=django_field, local_key=spec.pk.attname,
             )
         elif isinstance(django_field, ForeignObject) and django_field.concrete:
             relations[name] = RelationSpec(
                 name=name, kind="forward", target=target.label, many=False, query_name=name,
                 local_attname=django_field.attname, django_field=django_field,
+                target_key=django_field.target_field.attname,
             )
     return relations

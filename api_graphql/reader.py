@@ -19,7 +19,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Cast, Coalesce, RowNumber
 
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.filters import FilterCompiler
@@ -260,7 +260,10 @@ class Reader:
             query.column(name)
         if query.annotations:
             qs = qs.annotate(**query.annotations)
-        rows: list[Row] = list(qs.values_list(*query.columns))
+        if ROW_NUMBER in qs.query.annotations:
+            rows = _windowed_rows(qs, query.columns)
+        else:
+            rows = list(qs.values_list(*query.columns))
         if rows:
             for later in query.later:
                 keys = {later.key(row) for row in rows} - {None}
@@ -271,18 +274,18 @@ class Reader:
     def _level(self, spec: ModelSpec, children: Children, prefix: str,
                query: Query) -> Callable[[Row], dict[str, Any]]:
         """Plan the columns of one model in ``query`` (joined under ``prefix``)."""
-        pk_column = query.column(prefix + spec.pk.attname)
+        query.column(prefix + spec.pk.attname)
         keys: list[str] = []
         producers: list[Producer] = []
         for key, child in children.items():
-            producer = self._producer(spec, child, prefix, query, pk_column)
+            producer = self._producer(spec, child, prefix, query)
             if producer is not None:
                 keys.append(key)
                 producers.append(producer)
         return _node_builder(keys, producers)
 
-    def _producer(self, spec: ModelSpec, child: FieldSelection, prefix: str, query: Query,
-                  pk_column: int) -> Producer | None:
+    def _producer(self, spec: ModelSpec, child: FieldSelection, prefix: str,
+                  query: Query) -> Producer | None:
         name = child.name
         if name == TYPENAME:
             type_name = spec.type_name
@@ -297,15 +300,15 @@ class Reader:
                 return position
             return lambda row: None if row[position] is None else convert(row[position])
         if name in spec.relations:
-            return self._relation(spec, spec.relations[name], child, prefix, query, pk_column)
+            return self._relation(spec.relations[name], child, prefix, query)
         base = name[: -len(COUNT_SUFFIX)]
         if name.endswith(COUNT_SUFFIX) and base in spec.relations:
-            return self._count(spec.relations[base], child, prefix, query, pk_column)
+            return self._count(spec.relations[base], child, prefix, query)
         return None
 
     # -- relations ---------------------------------------------------------------
-    def _relation(self, spec: ModelSpec, relation: RelationSpec, child: FieldSelection,
-                  prefix: str, query: Query, pk_column: int) -> Producer:
+    def _relation(self, relation: RelationSpec, child: FieldSelection, prefix: str,
+                  query: Query) -> Producer:
         children = child.children or {}
         if relation.kind == "generic":
             return self._generic(relation, child, prefix, query)
@@ -326,8 +329,9 @@ class Reader:
             def fetch_forward(ids: list[Any]) -> dict[Any, Any]:
                 readable = self.scope.readable(target)
                 assert readable is not None
-                return self.nodes(target, readable.filter(pk__in=ids), children).keyed(
-                    target.pk.attname)
+                key = relation.target_key
+                return self.nodes(target, readable.filter(**{f"{key}__in": ids}), children,
+                                  extra=[key]).keyed(key)
 
             later = Later(itemgetter(local), fetch_forward, None)
         elif not relation.many:
@@ -336,12 +340,12 @@ class Reader:
                 return {} if base is None else self.nodes(
                     target, base, children, extra=[PARENT]).keyed(PARENT)
 
-            later = Later(itemgetter(pk_column), fetch_one, None)
+            later = Later(_parent_key(relation, query, prefix), fetch_one, None)
         else:
             def fetch_many(parents: list[Any]) -> dict[Any, Any]:
                 return self._many(relation, target, child, parents)
 
-            later = Later(itemgetter(pk_column), fetch_many, [])
+            later = Later(_parent_key(relation, query, prefix), fetch_many, [])
         query.later.append(later)
         return later.producer()
 
@@ -389,7 +393,7 @@ class Reader:
         return qs if rule is True else restrict(qs, rule)
 
     def _count(self, relation: RelationSpec, child: FieldSelection, prefix: str,
-               query: Query, pk_column: int) -> Producer:
+               query: Query) -> Producer:
         target = self.graph.specs[relation.target]
         rule = self.scope.read_rule(target)
         if rule is False:
@@ -400,7 +404,11 @@ class Reader:
             condition &= rule
         if not prefix:
             # A correlated subquery: the count comes back with the row itself.
-            counted = restrict(self._related(relation, target, OuterRef("pk")), condition)
+            outer: Any = OuterRef(relation.local_key)
+            if relation.key_on_remote is not None:
+                remote_field: Any = target.model._meta.get_field(relation.remote_path or "")
+                outer = Cast(outer, output_field=remote_field.clone())  # text object ids
+            counted = restrict(self._related(relation, target, outer), condition)
             subquery = Subquery(counted.order_by().values(relation.remote_path or "")
                                 .annotate(n=Count("pk", distinct=True)).values("n"),
                                 output_field=IntegerField())
@@ -412,7 +420,7 @@ class Reader:
             counted = restrict(base, condition).order_by().values(PARENT)
             return {e[PARENT]: e["n"] for e in counted.annotate(n=Count("pk", distinct=True))}
 
-        later = Later(itemgetter(pk_column), fetch_counts, 0)
+        later = Later(_parent_key(relation, query, prefix), fetch_counts, 0)
         query.later.append(later)
         return later.producer()
 
@@ -447,6 +455,41 @@ class Reader:
         later = Later(key, fetch, None)
         query.later.append(later)
         return later.producer()
+
+
+def _windowed_rows(qs: QuerySet, columns: list[str]) -> list[Row]:
+    """The rows of a query filtered on a window function, one value per column.
+
+    Django runs such a filter by wrapping the query, and the wrapper keeps one column
+    per distinct expression: a column repeating another (the key back to the parent,
+    a joined key) vanished and shifted the rest (an IndexError). Each expression is
+    selected once here and the repeats are put back into every row.
+    """
+    query = qs.values_list(*columns).query
+    expressions = {**dict(zip(query.values_select, query.select, strict=True)),
+                   **query.annotation_select}
+    first: dict[Any, int] = {}
+    kept: list[str] = []
+    positions: list[int] = []
+    for name in columns:
+        position = first.setdefault(expressions[name], len(kept))
+        if position == len(kept):
+            kept.append(name)
+        positions.append(position)
+    rows: list[Row] = list(qs.values_list(*kept))
+    if len(kept) == len(columns):
+        return rows
+    spread = itemgetter(*positions)
+    return [spread(row) for row in rows]  # len(columns) > 1 here: tuples
+
+
+def _parent_key(relation: RelationSpec, query: Query, prefix: str) -> Callable[[Row], Any]:
+    """A row's key as the other side of ``relation`` stores it (its ``PARENT``)."""
+    position = query.column(prefix + relation.local_key)
+    convert = relation.key_on_remote
+    if convert is None:
+        return itemgetter(position)
+    return lambda row: None if row[position] is None else convert(row[position])
 
 
 def _file_producer(field: FieldSpec, child: FieldSelection, position: int) -> Producer:

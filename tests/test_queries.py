@@ -134,6 +134,24 @@ def test_offset_limit_and_nested_pagination(admin_gql: Any, blog: dict[str, Any]
     assert (bob["article_set_count"], bob["published"]) == (3, 2)
 
 
+def test_nested_pages_may_select_the_key_back_to_their_parent(admin_gql: Any,
+                                                             blog: dict[str, Any]) -> None:
+    """The per-parent page selects whatever the client asks, the parent's key included
+    (Django's window filter dropped a repeated column: IndexError before)."""
+    result = admin_gql("""{ user_list(ordering: [{username: ASC}]) { id
+        article_set(ordering: [{id: ASC}], offset: 1, limit: 2) { id author_id
+            again: author_id author { id } }
+        tags_by_article: article_set(limit: 1) { tags(limit: 5) { id } } } }""")
+    assert "errors" not in result, result
+    for user in result["data"]["user_list"]:
+        expected = list(Article.objects.filter(author_id=user["id"]).order_by("id")
+                        .values_list("id", flat=True)[1:3])
+        assert [int(a["id"]) for a in user["article_set"]] == expected
+        for article in user["article_set"]:
+            assert article["author_id"] == article["again"] == article["author"]["id"]
+            assert article["author_id"] == user["id"]
+
+
 def test_connection_pages_by_keyset(admin_gql: Any, blog: dict[str, Any]) -> None:
     query = """query($after: String) { article_connection(first: 4, after: $after,
         ordering: [{published: DESC}, {title: ASC}]) { total_count
