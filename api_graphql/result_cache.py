@@ -88,6 +88,8 @@ def _filter_models(graph: ModelGraph, spec: ModelSpec, value: Any, found: set[st
                 _filter_models(graph, spec, sub, found)
         elif key == "NOT":
             _filter_models(graph, spec, item, found)
+        elif key in spec.computed:
+            raise Uncacheable(f"a filter on {spec.type_name}.{key}, an annotation")
         elif key in spec.relations and spec.relations[key].kind != "generic":
             target = graph.specs[spec.relations[key].target]
             found.add(target.label)
@@ -108,6 +110,8 @@ def dependencies(graph: ModelGraph, scope: Scope, spec: ModelSpec,
         for item in selection.args.get("ordering") or ():
             _filter_models(graph, spec, item, found)
         for child in (selection.children or {}).values():
+            if child.name in spec.computed:
+                raise Uncacheable(f"{spec.type_name}.{child.name} is computed by project code")
             name = child.name.removesuffix("_count")
             relation = spec.relations.get(child.name) or spec.relations.get(name)
             if relation is None:

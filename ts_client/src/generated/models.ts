@@ -22,6 +22,7 @@ export interface ArticleFilter {
   tags?: TagFilter | null;
   comment_set?: CommentFilter | null;
   author?: UserFilter | null;
+  title_length?: IntFilter | null;
   AND?: Array<ArticleFilter> | null;
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
@@ -34,6 +35,7 @@ export interface ArticleOrder {
   published?: Ordering | null;
   created_at?: Ordering | null;
   author?: UserOrder | null;
+  title_length?: Ordering | null;
 }
 export interface ArticleUpdateInput {
   title?: string | null;
@@ -306,6 +308,8 @@ type UserOrder0 = "pk" | "id" | "email" | "username" | "is_active" | "created_at
 type UserOrder1 = UserOrder0 | "profile" | `profile__${ProfileOrder0}`;
 type UserOrder2 = UserOrder0 | "profile" | `profile__${ProfileOrder1}`;
 export type UserOrderKey = UserOrder2;
+export interface UserMethods {
+}
 export interface UserTypes extends ModelTypes {
   name: "User";
   fields: UserFields;
@@ -315,6 +319,7 @@ export interface UserTypes extends ModelTypes {
   create: UserCreateInput;
   update: UserUpdateInput;
   related: { article_set: ArticleTypes; comment_set: CommentTypes };
+  methods: UserMethods;
 }
 
 // myproject.article
@@ -331,8 +336,14 @@ export interface ArticleFields {
   published: boolean;
   /** DateTimeField */
   created_at: string;
+  /** property */
+  readonly reading_time: number;
+  /** property */
+  readonly tag_names: Array<string>;
+  /** annotation (SQL: filterable, orderable) */
+  readonly title_length: number | null;
 }
-type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime };
+type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; title_length: Nullable<L_Int> };
 type ArticleDepth0 = OwnEntries<ArticleLookups> | Entries<'pk', L_ID>;
 type ArticleDepth1 =
   | ArticleDepth0
@@ -351,10 +362,14 @@ type ArticleDepth2 =
   | Entries<"author", L_ID>
   | Span<"author", UserDepth1>;
 export type ArticleKwargs = Kwargs<ArticleDepth2>;
-type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at";
+type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length";
 type ArticleOrder1 = ArticleOrder0 | "author" | `author__${UserOrder0}`;
 type ArticleOrder2 = ArticleOrder0 | "author" | `author__${UserOrder1}`;
 export type ArticleOrderKey = ArticleOrder2;
+export interface ArticleMethods {
+  /** The model method `summary`, run on the server. */
+  summary(args?: { words?: number }): Promise<string>;
+}
 export interface ArticleTypes extends ModelTypes {
   name: "Article";
   fields: ArticleFields;
@@ -364,6 +379,7 @@ export interface ArticleTypes extends ModelTypes {
   create: ArticleCreateInput;
   update: ArticleUpdateInput;
   related: { tags: TagTypes; comment_set: CommentTypes };
+  methods: ArticleMethods;
 }
 
 // myproject.tag
@@ -388,6 +404,8 @@ type TagOrder0 = "pk" | "id" | "name";
 type TagOrder1 = TagOrder0;
 type TagOrder2 = TagOrder0;
 export type TagOrderKey = TagOrder2;
+export interface TagMethods {
+}
 export interface TagTypes extends ModelTypes {
   name: "Tag";
   fields: TagFields;
@@ -397,6 +415,7 @@ export interface TagTypes extends ModelTypes {
   create: TagCreateInput;
   update: TagUpdateInput;
   related: { articles: ArticleTypes };
+  methods: TagMethods;
 }
 
 // myproject.comment
@@ -433,6 +452,8 @@ type CommentOrder0 = "pk" | "id" | "article_id" | "author_id" | "body" | "status
 type CommentOrder1 = CommentOrder0 | "article" | `article__${ArticleOrder0}` | "author" | `author__${UserOrder0}`;
 type CommentOrder2 = CommentOrder0 | "article" | `article__${ArticleOrder1}` | "author" | `author__${UserOrder1}`;
 export type CommentOrderKey = CommentOrder2;
+export interface CommentMethods {
+}
 export interface CommentTypes extends ModelTypes {
   name: "Comment";
   fields: CommentFields;
@@ -442,6 +463,7 @@ export interface CommentTypes extends ModelTypes {
   create: CommentCreateInput;
   update: CommentUpdateInput;
   related: {  };
+  methods: CommentMethods;
 }
 
 // myproject.profile
@@ -472,6 +494,8 @@ type ProfileOrder0 = "pk" | "id" | "user_id" | "bio" | "website" | "role";
 type ProfileOrder1 = ProfileOrder0 | "user" | `user__${UserOrder0}`;
 type ProfileOrder2 = ProfileOrder0 | "user" | `user__${UserOrder1}`;
 export type ProfileOrderKey = ProfileOrder2;
+export interface ProfileMethods {
+}
 export interface ProfileTypes extends ModelTypes {
   name: "Profile";
   fields: ProfileFields;
@@ -481,6 +505,7 @@ export interface ProfileTypes extends ModelTypes {
   create: ProfileCreateInput;
   update: ProfileUpdateInput;
   related: {  };
+  methods: ProfileMethods;
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -696,6 +721,7 @@ export const schema: SchemaMeta = {
         "is_active": "Boolean",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article_set": {
@@ -742,7 +768,28 @@ export const schema: SchemaMeta = {
         "content": "String",
         "author_id": "ID",
         "published": "Boolean",
-        "created_at": "DateTime"
+        "created_at": "DateTime",
+        "title_length": "Int"
+      },
+      "computed": {
+        "reading_time": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "summary": {
+          "kind": "method",
+          "arguments": {
+            "words": "Int!"
+          }
+        },
+        "tag_names": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "title_length": {
+          "kind": "annotation",
+          "arguments": {}
+        }
       },
       "files": [],
       "relations": {
@@ -788,6 +835,7 @@ export const schema: SchemaMeta = {
         "id": "ID",
         "name": "String"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "articles": {
@@ -824,6 +872,7 @@ export const schema: SchemaMeta = {
         "status": "CommentStatus",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article": {
@@ -865,6 +914,7 @@ export const schema: SchemaMeta = {
         "website": "String",
         "role": "ProfileRole"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "user": {
