@@ -125,7 +125,7 @@ def computed_fields(spec: ModelSpec, graph: ModelGraph) -> dict[str, ComputedSpe
     config = spec.config
     model = spec.model
     result: dict[str, ComputedSpec] = {}
-    taken = set(spec.fields) | set(spec.relations)
+    taken = set(spec.fields) | set(spec.relations) | {f"{r}_count" for r in spec.relations}
     entries: list[tuple[str, str | Computed | None, Any]] = []
     for entry in config.computed:
         entries.append((entry.name if isinstance(entry, Computed) else entry, entry, None))

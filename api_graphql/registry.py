@@ -54,6 +54,9 @@ class ModelConfig:
     computed: Iterable[Any] = ()
     #: ORM expressions exposed as fields (filterable and orderable): name -> expression.
     annotations: Mapping[str, Any] = {}
+    #: Pin the GraphQL type name (root fields follow in snake case); None: the
+    #: documented naming rule (docs/NAMING.md).
+    type_name: str | None = None
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
