@@ -102,6 +102,8 @@ def dependencies(graph: ModelGraph, scope: Scope, spec: ModelSpec,
     found: set[str] = set()
 
     def visit(spec: ModelSpec, selection: FieldSelection) -> None:
+        if selection.args.get("scopes"):
+            raise Uncacheable(f"a scope of {spec.type_name} is project code")
         found.add(spec.label)
         rule = scope.read_rule(spec)
         if isinstance(rule, Q):

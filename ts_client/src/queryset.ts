@@ -8,7 +8,7 @@ import { getDefaultClient } from './client.js';
 import { callMethod } from './computed.js';
 import {
   changesDocument, compileKwargs, compileOrder, countDocument, createDocument, deleteDocument,
-  listDocument, merge, updateDocument, type Document, type FilterInput, type OrderInput,
+  listDocument, merge, updateDocument, type Document, type FilterInput, type OrderInput, type ScopeInput,
 } from './compile.js';
 import type { LiveHandlers, LiveSubscription } from './live.js';
 import { LiveQuerySet, type LiveQueryOptions } from './live_queryset.js';
@@ -24,6 +24,8 @@ export type Instance<T extends ModelTypes> = T['fields'] & {
 export type PK = string | number;
 
 interface State {
+  /** `{published: true}`, `{by_author: {user: 3}}`: scopes in call order. */
+  scopes: ScopeInput[];
   filters: FilterInput[];
   ordering: OrderInput[];
   offset: number | undefined;
@@ -31,7 +33,7 @@ interface State {
   fields: readonly string[] | null;
 }
 
-const EMPTY: State = { filters: [], ordering: [], offset: undefined, limit: undefined, fields: null };
+const EMPTY: State = { scopes: [], filters: [], ordering: [], offset: undefined, limit: undefined, fields: null };
 
 /** Where a queryset runs: the model, the schema it belongs to, and (maybe) a client. */
 export interface Binding {
@@ -76,14 +78,33 @@ function hydrate(binding: Binding, row: Record<string, unknown>): object {
   return Object.assign(Object.create(proto) as object, row);
 }
 
+/** The scopes of a model as methods: `published(): Scoped<...>`, chainable anywhere. */
+export type ScopeMethods<T extends ModelTypes, Row> = T extends { scopes: infer S }
+  ? { readonly [K in keyof S]: S[K] extends readonly unknown[] ? (...args: S[K]) => Scoped<T, Row> : never }
+  : unknown;
+
+/** A QuerySet with its model's scopes: what every QuerySet method returns. */
+export type Scoped<T extends ModelTypes, Row = Instance<T>> = QuerySet<T, Row> & ScopeMethods<T, Row>;
+
+/** Give `target` one method per scope of the model; each returns `apply(scope input)`. */
+function attachScopes(target: object, model: ModelMeta, apply: (scope: ScopeInput) => unknown): void {
+  for (const name of model.scopes ?? []) {
+    Object.defineProperty(target, name, {
+      value: (args?: Record<string, unknown>) => apply({ [name]: args ?? true }),
+    });
+  }
+}
+
 export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements PromiseLike<Row[]> {
   constructor(
     protected readonly binding: Binding,
     private readonly state: State = EMPTY,
-  ) {}
+  ) {
+    attachScopes(this, binding.model, (scope) => this.copy({ scopes: [...this.state.scopes, scope] }));
+  }
 
-  private copy(changes: Partial<State>): QuerySet<T, Row> {
-    return new QuerySet<T, Row>(this.binding, { ...this.state, ...changes });
+  private copy(changes: Partial<State>): Scoped<T, Row> {
+    return new QuerySet<T, Row>(this.binding, { ...this.state, ...changes }) as Scoped<T, Row>;
   }
 
   /** The model's metadata (Django's `qs.model`). */
@@ -92,44 +113,49 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   }
 
   /** Rows matching every keyword (Django lookups: `title__icontains`, `author__username`...). */
-  filter(kwargs: T['kwargs']): QuerySet<T, Row> {
+  filter(kwargs: T['kwargs']): Scoped<T, Row> {
     return this.copy({ filters: [...this.state.filters, compileKwargs(this.binding.schema, this.model, kwargs)] });
   }
 
   /** Rows NOT matching all of the keywords together. */
-  exclude(kwargs: T['kwargs']): QuerySet<T, Row> {
+  exclude(kwargs: T['kwargs']): Scoped<T, Row> {
     return this.copy({
       filters: [...this.state.filters, { NOT: compileKwargs(this.binding.schema, this.model, kwargs) }],
     });
   }
 
   /** A raw GraphQL filter input, for OR and deep nesting: `where({OR: [{...}, {...}]})`. */
-  where(filter: T['where']): QuerySet<T, Row> {
+  where(filter: T['where']): Scoped<T, Row> {
     return this.copy({ filters: [...this.state.filters, filter as FilterInput] });
   }
 
-  all(): QuerySet<T, Row> {
-    return this;
+  all(): Scoped<T, Row> {
+    return this as Scoped<T, Row>;
   }
 
   /** Replaces the ordering, like Django: `order_by('-created_at', 'title')`. */
-  order_by(...keys: OrderBy<T['order']>[]): QuerySet<T, Row> {
+  order_by(...keys: OrderBy<T['order']>[]): Scoped<T, Row> {
     return this.copy({ ordering: keys.map((k) => compileOrder(this.binding.schema, this.model, k)) });
   }
 
   /** At most n rows (Python's `qs[:n]`). */
-  limit(n: number): QuerySet<T, Row> {
+  limit(n: number): Scoped<T, Row> {
     return this.copy({ limit: n });
   }
 
   /** Skip n rows (Python's `qs[n:]`). */
-  offset(n: number): QuerySet<T, Row> {
+  offset(n: number): Scoped<T, Row> {
     return this.copy({ offset: n });
   }
 
   /** Only these columns, as plain objects: the result type narrows to them. */
-  values<K extends keyof T['fields'] & string>(...fields: K[]): QuerySet<T, Pick<T['fields'], K>> {
-    return new QuerySet<T, Pick<T['fields'], K>>(this.binding, { ...this.state, fields });
+  values<K extends keyof T['fields'] & string>(...fields: K[]): Scoped<T, Pick<T['fields'], K>> {
+    return new QuerySet<T, Pick<T['fields'], K>>(this.binding, { ...this.state, fields }) as Scoped<T, Pick<T['fields'], K>>;
+  }
+
+  /** The `scopes` argument (undefined when no scope was called). */
+  protected scopeInput(): ScopeInput[] | undefined {
+    return this.state.scopes.length ? this.state.scopes : undefined;
   }
 
   /** The combined filter input (undefined when unfiltered). */
@@ -143,6 +169,7 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   toGraphQL(): Document {
     const { ordering, offset, limit, fields } = this.state;
     return listDocument(this.model, {
+      scopes: this.scopeInput(),
       filters: this.filterInput(),
       ordering: ordering.length ? ordering : undefined,
       offset,
@@ -153,7 +180,7 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   private async page(offset: number | undefined, limit: number | undefined): Promise<Row[]> {
     const { ordering, fields } = this.state;
     const doc = listDocument(this.model, {
-      filters: this.filterInput(), ordering: ordering.length ? ordering : undefined, offset, limit,
+      scopes: this.scopeInput(), filters: this.filterInput(), ordering: ordering.length ? ordering : undefined, offset, limit,
     }, fields);
     const data = await clientOf(this.binding).request<Record<string, Record<string, unknown>[]>>(doc.query, doc.variables);
     const rows = data[this.model.roots.list!] ?? [];
@@ -204,7 +231,7 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
 
   /** `SELECT COUNT(*)`, honouring offset and limit like Django's sliced count. */
   async count(): Promise<number> {
-    const doc = countDocument(this.model, this.filterInput());
+    const doc = countDocument(this.model, this.filterInput(), this.scopeInput());
     const data = await clientOf(this.binding).request<Record<string, number>>(doc.query, doc.variables);
     const total = data[this.model.roots.count!] ?? 0;
     const { offset = 0, limit } = this.state;
@@ -220,6 +247,7 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   /** The `<model>_changes` document for this queryset's filter and selection. */
   changesDocument(): Document {
     if (!this.model.roots.changes) throw new Error(`${this.model.name} has no change subscription.`);
+    if (this.state.scopes.length) throw new Error(`Scopes run on the server's reads only; subscribe with filters.`);
     return changesDocument(this.model, this.filterInput(), this.state.fields);
   }
 
@@ -278,34 +306,43 @@ interface WriteResult {
 }
 
 /** `Model.objects`: the entry point for querysets and writes. */
+/** A manager with its model's scopes: `Article.objects.published()`. */
+export type ScopedManager<T extends ModelTypes> = Manager<T> & ScopeMethods<T, Instance<T>>;
+
 export class Manager<T extends ModelTypes> {
-  constructor(protected readonly binding: Binding) {}
+  constructor(protected readonly binding: Binding) {
+    attachScopes(this, binding.model, (scope) => {
+      const qs = this.base() as unknown as Record<string, (args?: unknown) => unknown>;
+      const [name, args] = Object.entries(scope)[0]!;
+      return qs[name]!(args === true ? undefined : args);
+    });
+  }
 
   /** The same manager on another client (Django's `using()` picks a database; this picks a server). */
-  using(client: Client): Manager<T> {
-    return new Manager<T>({ ...this.binding, client });
+  using(client: Client): ScopedManager<T> {
+    return new Manager<T>({ ...this.binding, client }) as ScopedManager<T>;
   }
 
-  protected base(): QuerySet<T> {
-    return new QuerySet<T>(this.binding);
+  protected base(): Scoped<T> {
+    return new QuerySet<T>(this.binding) as Scoped<T>;
   }
 
-  all(): QuerySet<T> {
+  all(): Scoped<T> {
     return this.base();
   }
-  filter(kwargs: T['kwargs']): QuerySet<T> {
+  filter(kwargs: T['kwargs']): Scoped<T> {
     return this.base().filter(kwargs);
   }
-  exclude(kwargs: T['kwargs']): QuerySet<T> {
+  exclude(kwargs: T['kwargs']): Scoped<T> {
     return this.base().exclude(kwargs);
   }
-  where(filter: T['where']): QuerySet<T> {
+  where(filter: T['where']): Scoped<T> {
     return this.base().where(filter);
   }
-  order_by(...keys: OrderBy<T['order']>[]): QuerySet<T> {
+  order_by(...keys: OrderBy<T['order']>[]): Scoped<T> {
     return this.base().order_by(...keys);
   }
-  values<K extends keyof T['fields'] & string>(...fields: K[]): QuerySet<T, Pick<T['fields'], K>> {
+  values<K extends keyof T['fields'] & string>(...fields: K[]): Scoped<T, Pick<T['fields'], K>> {
     return this.base().values(...fields);
   }
   get(kwargs?: T['kwargs']): Promise<Instance<T>> {
@@ -374,11 +411,12 @@ export class RelatedManager<T extends ModelTypes> extends Manager<T> {
     this.ownerPk = ownerPk;
   }
 
-  override using(client: Client): RelatedManager<T> {
-    return new RelatedManager<T>({ ...this.owner, client }, this.accessor, this.ownerPk);
+  override using(client: Client): RelatedManager<T> & ScopeMethods<T, Instance<T>> {
+    return new RelatedManager<T>({ ...this.owner, client }, this.accessor, this.ownerPk) as
+      RelatedManager<T> & ScopeMethods<T, Instance<T>>;
   }
 
-  protected override base(): QuerySet<T> {
+  protected override base(): Scoped<T> {
     const relation = this.owner.model.relations[this.accessor]!;
     const back = { [relation.reverse!]: { [this.owner.model.pk]: { exact: this.ownerPk } } };
     return new QuerySet<T>(this.binding).where(back as T['where']);
@@ -412,12 +450,12 @@ export class RelatedManager<T extends ModelTypes> extends Manager<T> {
 
 /** What the generator exports per model: `Article.objects`, plus its metadata. */
 export interface Model<T extends ModelTypes> {
-  readonly objects: Manager<T>;
+  readonly objects: ScopedManager<T>;
   readonly meta: ModelMeta;
 }
 
 export function defineModel<T extends ModelTypes>(schema: SchemaMeta, name: string): Model<T> {
   const model = schema.models[name];
   if (!model) throw new Error(`Unknown model ${name}`);
-  return { objects: new Manager<T>({ schema, model, client: null }), meta: model };
+  return { objects: new Manager<T>({ schema, model, client: null }) as ScopedManager<T>, meta: model };
 }

@@ -75,6 +75,8 @@ export interface ModelTypes {
   related: object;
   /** Model methods exposed as computed fields: `article.summary({words: 3})`. */
   methods?: object;
+  /** Manager / QuerySet methods offered as scopes: name -> its argument tuple. */
+  scopes?: object;
 }
 
 // ---- runtime metadata emitted by the generator ------------------------------------
@@ -111,7 +113,9 @@ export interface ModelMeta {
     delete?: string;
     changes?: string;
   };
-  inputs: { filter: string; order: string; create?: string; update?: string };
+  inputs: { filter: string; order: string; create?: string; update?: string; scope?: string };
+  /** Manager / QuerySet methods offered as scopes (`Article.objects.published()`). */
+  scopes?: readonly string[];
   /** Properties, methods and annotations the server computes (annotations are in `fields` too). */
   computed?: Readonly<Record<string, ComputedMeta>>;
 }

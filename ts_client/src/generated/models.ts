@@ -37,6 +37,17 @@ export interface ArticleOrder {
   author?: UserOrder | null;
   title_length?: Ordering | null;
 }
+export interface ArticleScope {
+  published?: boolean | null;
+  by_author?: ArticleScopeByAuthor | null;
+  longer_than?: ArticleScopeLongerThan | null;
+}
+export interface ArticleScopeByAuthor {
+  user: string | number;
+}
+export interface ArticleScopeLongerThan {
+  words: number;
+}
 export interface ArticleUpdateInput {
   title?: string | null;
   content?: string | null;
@@ -308,6 +319,9 @@ type UserOrder0 = "pk" | "id" | "email" | "username" | "is_active" | "created_at
 type UserOrder1 = UserOrder0 | "profile" | `profile__${ProfileOrder0}`;
 type UserOrder2 = UserOrder0 | "profile" | `profile__${ProfileOrder1}`;
 export type UserOrderKey = UserOrder2;
+/** User.objects scopes: `User.objects.scope()`, chainable. */
+export interface UserScopes {
+}
 export interface UserMethods {
 }
 export interface UserTypes extends ModelTypes {
@@ -320,6 +334,7 @@ export interface UserTypes extends ModelTypes {
   update: UserUpdateInput;
   related: { article_set: ArticleTypes; comment_set: CommentTypes };
   methods: UserMethods;
+  scopes: UserScopes;
 }
 
 // myproject.article
@@ -366,6 +381,12 @@ type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "publishe
 type ArticleOrder1 = ArticleOrder0 | "author" | `author__${UserOrder0}`;
 type ArticleOrder2 = ArticleOrder0 | "author" | `author__${UserOrder1}`;
 export type ArticleOrderKey = ArticleOrder2;
+/** Article.objects scopes: `Article.objects.published()`, chainable. */
+export interface ArticleScopes {
+  published: [];
+  by_author: [args: { user: string | number }];
+  longer_than: [args: { words: number }];
+}
 export interface ArticleMethods {
   /** The model method `summary`, run on the server. */
   summary(args?: { words?: number }): Promise<string>;
@@ -380,6 +401,7 @@ export interface ArticleTypes extends ModelTypes {
   update: ArticleUpdateInput;
   related: { tags: TagTypes; comment_set: CommentTypes };
   methods: ArticleMethods;
+  scopes: ArticleScopes;
 }
 
 // myproject.tag
@@ -404,6 +426,9 @@ type TagOrder0 = "pk" | "id" | "name";
 type TagOrder1 = TagOrder0;
 type TagOrder2 = TagOrder0;
 export type TagOrderKey = TagOrder2;
+/** Tag.objects scopes: `Tag.objects.scope()`, chainable. */
+export interface TagScopes {
+}
 export interface TagMethods {
 }
 export interface TagTypes extends ModelTypes {
@@ -416,6 +441,7 @@ export interface TagTypes extends ModelTypes {
   update: TagUpdateInput;
   related: { articles: ArticleTypes };
   methods: TagMethods;
+  scopes: TagScopes;
 }
 
 // myproject.comment
@@ -452,6 +478,9 @@ type CommentOrder0 = "pk" | "id" | "article_id" | "author_id" | "body" | "status
 type CommentOrder1 = CommentOrder0 | "article" | `article__${ArticleOrder0}` | "author" | `author__${UserOrder0}`;
 type CommentOrder2 = CommentOrder0 | "article" | `article__${ArticleOrder1}` | "author" | `author__${UserOrder1}`;
 export type CommentOrderKey = CommentOrder2;
+/** Comment.objects scopes: `Comment.objects.scope()`, chainable. */
+export interface CommentScopes {
+}
 export interface CommentMethods {
 }
 export interface CommentTypes extends ModelTypes {
@@ -464,6 +493,7 @@ export interface CommentTypes extends ModelTypes {
   update: CommentUpdateInput;
   related: {  };
   methods: CommentMethods;
+  scopes: CommentScopes;
 }
 
 // myproject.profile
@@ -494,6 +524,9 @@ type ProfileOrder0 = "pk" | "id" | "user_id" | "bio" | "website" | "role";
 type ProfileOrder1 = ProfileOrder0 | "user" | `user__${UserOrder0}`;
 type ProfileOrder2 = ProfileOrder0 | "user" | `user__${UserOrder1}`;
 export type ProfileOrderKey = ProfileOrder2;
+/** Profile.objects scopes: `Profile.objects.scope()`, chainable. */
+export interface ProfileScopes {
+}
 export interface ProfileMethods {
 }
 export interface ProfileTypes extends ModelTypes {
@@ -506,6 +539,7 @@ export interface ProfileTypes extends ModelTypes {
   update: ProfileUpdateInput;
   related: {  };
   methods: ProfileMethods;
+  scopes: ProfileScopes;
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -721,6 +755,7 @@ export const schema: SchemaMeta = {
         "is_active": "Boolean",
         "created_at": "DateTime"
       },
+      "scopes": [],
       "computed": {},
       "files": [],
       "relations": {
@@ -771,6 +806,11 @@ export const schema: SchemaMeta = {
         "created_at": "DateTime",
         "title_length": "Int"
       },
+      "scopes": [
+        "published",
+        "by_author",
+        "longer_than"
+      ],
       "computed": {
         "reading_time": {
           "kind": "property",
@@ -824,6 +864,7 @@ export const schema: SchemaMeta = {
       "inputs": {
         "filter": "ArticleFilter",
         "order": "ArticleOrder",
+        "scope": "ArticleScope",
         "create": "ArticleCreateInput",
         "update": "ArticleUpdateInput"
       }
@@ -835,6 +876,7 @@ export const schema: SchemaMeta = {
         "id": "ID",
         "name": "String"
       },
+      "scopes": [],
       "computed": {},
       "files": [],
       "relations": {
@@ -872,6 +914,7 @@ export const schema: SchemaMeta = {
         "status": "CommentStatus",
         "created_at": "DateTime"
       },
+      "scopes": [],
       "computed": {},
       "files": [],
       "relations": {
@@ -914,6 +957,7 @@ export const schema: SchemaMeta = {
         "website": "String",
         "role": "ProfileRole"
       },
+      "scopes": [],
       "computed": {},
       "files": [],
       "relations": {
