@@ -28,7 +28,7 @@ export function pythonEnv(): NodeJS.ProcessEnv {
   };
   if (process.env.DATABASE_URL) {
     const url = new URL(process.env.DATABASE_URL);
-    url.pathname = '/ts_client_e2e';
+    url.pathname = `/ts_client_e2e${process.env.TEST_DB_SUFFIX ?? ''}`;
     env.DATABASE_URL = url.toString();
   }
   return env;
