@@ -52,6 +52,9 @@ class ModelConfig:
     bulk_mutations: bool = True
     #: Whether ``<model>_changes`` is offered.
     subscriptions: bool = True
+    #: Pin the GraphQL type name (root fields follow in snake case); None: the
+    #: documented naming rule (docs/NAMING.md).
+    type_name: str | None = None
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model

@@ -67,6 +67,9 @@ def database_from_url(url: str | None, sqlite_path: Path) -> dict[str, Any]:
         "PORT": str(parsed.port or ""),
         "OPTIONS": options,
         "CONN_MAX_AGE": 0,
+        # A pooled connection is checked before it is handed out: after a database
+        # restart the pool would otherwise hand out connections that are dead.
+        "CONN_HEALTH_CHECKS": True,
     }
 
 
