@@ -78,7 +78,8 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
     return new QuerySet<T, Row>(this.binding, { ...this.state, ...changes });
   }
 
-  private get model(): ModelMeta {
+  /** The model's metadata (Django's `qs.model`). */
+  get model(): ModelMeta {
     return this.binding.model;
   }
 
