@@ -43,7 +43,8 @@ def model_query_fields(spec: ModelSpec) -> list[RootField]:
     return [
         RootField(name, "query", node | None, get, {"pk": (strawberry.ID, REQUIRED)},
                   f"One {spec.type_name} by primary key, or null.", spec, cacheable=True),
-        RootField(f"{name}_list", "query", type_factory.list_of(node), list_, {**scoped, **list_arguments(spec)},
+        RootField(f"{name}_list", "query", type_factory.list_of(node), list_,
+                  {**scoped, **list_arguments(spec)},
                   f"{spec.type_name} objects: filtered, ordered, one page.", spec,
                   cacheable=True),
         RootField(f"{name}_count", "query", int, count, {**scoped, "filters": filters},

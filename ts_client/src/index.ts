@@ -2,8 +2,8 @@
 export { Client, configure, createClient, getDefaultClient, type ClientOptions } from './client.js';
 export { authenticate, logout, me, refreshToken, tokenAuth, type CurrentUser, type Credentials, type TokenResult } from './auth.js';
 export {
-  Manager, QuerySet, RelatedManager, defineModel, type Instance, type Model, type PK, type ScopeMethods, type Scoped,
-  type ScopedManager,
+  Manager, QuerySet, RelatedManager, defineModel, type GetOrCreateArgs, type Instance, type Model, type PK, type RowError,
+  type ScopeMethods, type Scoped, type ScopedManager, type UpdateOrCreateArgs,
 } from './queryset.js';
 export { backoff, isRetryable, Live, RETRYABLE_CODES, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';
 export { compileKwargs, compileOrder, type Document } from './compile.js';

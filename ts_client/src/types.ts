@@ -71,6 +71,8 @@ export interface ModelTypes {
   order: string;
   create: object;
   update: object;
+  /** Exact values of unique fields, for get_or_create / update_or_create. */
+  lookup: object;
   /** To-many relations: accessor name -> target model types. */
   related: object;
   /** Model methods exposed as computed fields: `article.summary({words: 3})`. */
@@ -112,8 +114,13 @@ export interface ModelMeta {
     update?: string;
     delete?: string;
     changes?: string;
+    bulk_update?: string;
+    bulk_delete?: string;
+    bulk_create?: string;
+    get_or_create?: string;
+    update_or_create?: string;
   };
-  inputs: { filter: string; order: string; create?: string; update?: string; scope?: string };
+  inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string; scope?: string };
   /** Manager / QuerySet methods offered as scopes (`Article.objects.published()`). */
   scopes?: readonly string[];
   /** Properties, methods and annotations the server computes (annotations are in `fields` too). */
