@@ -84,6 +84,24 @@ def channel_layer_from_url(url: str | None, prefix: str | None = None) -> dict[s
     }
 
 
+def celery_broker(redis_url: str | None, prefix: str | None, folder: Path
+                  ) -> tuple[str, dict[str, Any]]:
+    """Celery's broker: Redis when ``REDIS_URL`` is set (keys under ``prefix``), else
+    kombu's filesystem transport in ``folder``, a broker that needs no server: messages
+    are files, so a worker process and the web server share it on one machine."""
+    if redis_url:
+        return redis_url, {"global_keyprefix": f"{prefix or 'asgi'}:celery:"}
+    for sub in ("queue", "processed", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return "filesystem://", {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+    }
+
+
 def logging_config(level: str | None, log_format: str | None) -> dict[str, Any]:
     """Django's LOGGING: every record to stderr, plain text or one JSON object per
     line (``LOG_FORMAT=json``). LOG_LEVEL=INFO adds a line per GraphQL operation

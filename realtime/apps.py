@@ -9,11 +9,11 @@ class RealtimeConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from api_graphql.result_cache import set_version_source
+        from api_graphql.result_cache import set_change_source, set_version_source
         from api_graphql.schema import add_contributor
         from realtime import capture, daphne_wire, signals, triggers
         from realtime.schema import subscription_fields
-        from realtime.versions import table
+        from realtime.versions import changes, table
 
         daphne_wire.enable()
         capture.connect()
@@ -23,3 +23,5 @@ class RealtimeConfig(AppConfig):
         add_contributor(subscription_fields)
         # Every captured write advances its model's version: cached reads stay exact.
         set_version_source(table)
+        # A change that cannot touch a cached answer keeps it (api_graphql.footprint).
+        set_change_source(changes)

@@ -26,6 +26,12 @@ export interface ArticleFilter {
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
 }
+export interface ArticleLookupInput {
+  title?: string | null;
+  content?: string | null;
+  published?: boolean | null;
+  author?: string | number | null;
+}
 export interface ArticleOrder {
   id?: Ordering | null;
   title?: Ordering | null;
@@ -65,6 +71,12 @@ export interface CommentFilter {
   AND?: Array<CommentFilter> | null;
   OR?: Array<CommentFilter> | null;
   NOT?: CommentFilter | null;
+}
+export interface CommentLookupInput {
+  body?: string | null;
+  status?: CommentStatus | null;
+  article?: string | number | null;
+  author?: string | number | null;
 }
 export interface CommentOrder {
   id?: Ordering | null;
@@ -138,6 +150,11 @@ export interface IntFilter {
   lte?: number | null;
   range?: Array<number> | null;
 }
+export interface JSONFilter {
+  exact?: unknown | null;
+  isnull?: boolean | null;
+  has_key?: string | null;
+}
 export interface ManyToManyInput {
   set?: Array<string | number> | null;
   add?: Array<string | number> | null;
@@ -160,6 +177,12 @@ export interface ProfileFilter {
   AND?: Array<ProfileFilter> | null;
   OR?: Array<ProfileFilter> | null;
   NOT?: ProfileFilter | null;
+}
+export interface ProfileLookupInput {
+  bio?: string | null;
+  website?: string | null;
+  role?: ProfileRole | null;
+  user?: string | number | null;
 }
 export interface ProfileOrder {
   id?: Ordering | null;
@@ -212,6 +235,9 @@ export interface TagFilter {
   OR?: Array<TagFilter> | null;
   NOT?: TagFilter | null;
 }
+export interface TagLookupInput {
+  name?: string | null;
+}
 export interface TagOrder {
   id?: Ordering | null;
   name?: Ordering | null;
@@ -219,6 +245,51 @@ export interface TagOrder {
 export interface TagUpdateInput {
   name?: string | null;
   articles?: ManyToManyInput | null;
+}
+export interface TaskRunFilter {
+  id?: IDFilter | null;
+  task_id?: StringFilter | null;
+  task_name?: StringFilter | null;
+  arguments?: JSONFilter | null;
+  started_by_id?: IDFilter | null;
+  state?: TaskRunStateFilter | null;
+  current?: IntFilter | null;
+  total?: IntFilter | null;
+  message?: StringFilter | null;
+  result?: JSONFilter | null;
+  error?: StringFilter | null;
+  retries?: IntFilter | null;
+  worker?: StringFilter | null;
+  created_at?: DateTimeFilter | null;
+  started_at?: DateTimeFilter | null;
+  finished_at?: DateTimeFilter | null;
+  updated_at?: DateTimeFilter | null;
+  AND?: Array<TaskRunFilter> | null;
+  OR?: Array<TaskRunFilter> | null;
+  NOT?: TaskRunFilter | null;
+}
+export interface TaskRunOrder {
+  id?: Ordering | null;
+  task_id?: Ordering | null;
+  task_name?: Ordering | null;
+  started_by_id?: Ordering | null;
+  state?: Ordering | null;
+  current?: Ordering | null;
+  total?: Ordering | null;
+  message?: Ordering | null;
+  error?: Ordering | null;
+  retries?: Ordering | null;
+  worker?: Ordering | null;
+  created_at?: Ordering | null;
+  started_at?: Ordering | null;
+  finished_at?: Ordering | null;
+  updated_at?: Ordering | null;
+}
+export type TaskRunState = "PENDING" | "STARTED" | "PROGRESS" | "RETRY" | "SUCCESS" | "FAILURE" | "REVOKED";
+export interface TaskRunStateFilter {
+  exact?: TaskRunState | null;
+  in?: Array<TaskRunState> | null;
+  isnull?: boolean | null;
 }
 export interface UserCreateInput {
   email: string;
@@ -237,6 +308,11 @@ export interface UserFilter {
   AND?: Array<UserFilter> | null;
   OR?: Array<UserFilter> | null;
   NOT?: UserFilter | null;
+}
+export interface UserLookupInput {
+  email?: string | null;
+  username?: string | null;
+  is_active?: boolean | null;
 }
 export interface UserOrder {
   id?: Ordering | null;
@@ -267,8 +343,69 @@ type L_Duration = { value: string; lookups: "exact" | "in" | "isnull" | "gt" | "
 type L_UUID = { value: string; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_Base64 = { value: string; lookups: "isnull"; transforms: {} };
 type L_JSON = { value: unknown; lookups: "exact" | "isnull" | "has_key"; transforms: {} };
+type L_TaskRunState = { value: TaskRunState; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_CommentStatus = { value: CommentStatus; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_ProfileRole = { value: ProfileRole; lookups: "exact" | "in" | "isnull"; transforms: {} };
+
+// api_graphql_tasks.taskrun
+export interface TaskRunFields {
+  /** BigAutoField, primary key */
+  id: string;
+  /** CharField(max_length=64) */
+  task_id: string;
+  /** CharField(max_length=200) */
+  task_name: string;
+  /** JSONField */
+  arguments: unknown;
+  /** ForeignKey */
+  started_by_id: string | null;
+  /** CharField(max_length=8) */
+  state: TaskRunState;
+  /** IntegerField */
+  current: number | null;
+  /** IntegerField */
+  total: number | null;
+  /** CharField(max_length=500) */
+  message: string;
+  /** JSONField */
+  result: unknown | null;
+  /** TextField */
+  error: string;
+  /** PositiveIntegerField */
+  retries: number;
+  /** CharField(max_length=200) */
+  worker: string;
+  /** DateTimeField */
+  created_at: string;
+  /** DateTimeField */
+  started_at: string | null;
+  /** DateTimeField */
+  finished_at: string | null;
+  /** DateTimeField */
+  updated_at: string;
+}
+type TaskRunLookups = { id: L_ID; task_id: L_String; task_name: L_String; arguments: L_JSON; started_by_id: Nullable<L_ID>; state: L_TaskRunState; current: Nullable<L_Int>; total: Nullable<L_Int>; message: L_String; result: Nullable<L_JSON>; error: L_String; retries: L_Int; worker: L_String; created_at: L_DateTime; started_at: Nullable<L_DateTime>; finished_at: Nullable<L_DateTime>; updated_at: L_DateTime };
+type TaskRunDepth0 = OwnEntries<TaskRunLookups> | Entries<'pk', L_ID>;
+type TaskRunDepth1 =
+  | TaskRunDepth0;
+type TaskRunDepth2 =
+  | TaskRunDepth0;
+export type TaskRunKwargs = Kwargs<TaskRunDepth2>;
+type TaskRunOrder0 = "pk" | "id" | "task_id" | "task_name" | "started_by_id" | "state" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at";
+type TaskRunOrder1 = TaskRunOrder0;
+type TaskRunOrder2 = TaskRunOrder0;
+export type TaskRunOrderKey = TaskRunOrder2;
+export interface TaskRunTypes extends ModelTypes {
+  name: "TaskRun";
+  fields: TaskRunFields;
+  kwargs: TaskRunKwargs;
+  where: TaskRunFilter;
+  order: TaskRunOrderKey;
+  create: never;
+  update: never;
+  lookup: never;
+  related: {  };
+}
 
 // myproject.user
 export interface UserFields {
@@ -314,6 +451,7 @@ export interface UserTypes extends ModelTypes {
   order: UserOrderKey;
   create: UserCreateInput;
   update: UserUpdateInput;
+  lookup: UserLookupInput;
   related: { article_set: ArticleTypes; comment_set: CommentTypes };
 }
 
@@ -363,6 +501,7 @@ export interface ArticleTypes extends ModelTypes {
   order: ArticleOrderKey;
   create: ArticleCreateInput;
   update: ArticleUpdateInput;
+  lookup: ArticleLookupInput;
   related: { tags: TagTypes; comment_set: CommentTypes };
 }
 
@@ -396,6 +535,7 @@ export interface TagTypes extends ModelTypes {
   order: TagOrderKey;
   create: TagCreateInput;
   update: TagUpdateInput;
+  lookup: TagLookupInput;
   related: { articles: ArticleTypes };
 }
 
@@ -441,6 +581,7 @@ export interface CommentTypes extends ModelTypes {
   order: CommentOrderKey;
   create: CommentCreateInput;
   update: CommentUpdateInput;
+  lookup: CommentLookupInput;
   related: {  };
 }
 
@@ -480,6 +621,7 @@ export interface ProfileTypes extends ModelTypes {
   order: ProfileOrderKey;
   create: ProfileCreateInput;
   update: ProfileUpdateInput;
+  lookup: ProfileLookupInput;
   related: {  };
 }
 
@@ -668,6 +810,14 @@ export const schema: SchemaMeta = {
       ],
       "transforms": {}
     },
+    "TaskRunState": {
+      "lookups": [
+        "exact",
+        "in",
+        "isnull"
+      ],
+      "transforms": {}
+    },
     "CommentStatus": {
       "lookups": [
         "exact",
@@ -686,6 +836,41 @@ export const schema: SchemaMeta = {
     }
   },
   "models": {
+    "TaskRun": {
+      "name": "TaskRun",
+      "pk": "id",
+      "fields": {
+        "id": "ID",
+        "task_id": "String",
+        "task_name": "String",
+        "arguments": "JSON",
+        "started_by_id": "ID",
+        "state": "TaskRunState",
+        "current": "Int",
+        "total": "Int",
+        "message": "String",
+        "result": "JSON",
+        "error": "String",
+        "retries": "Int",
+        "worker": "String",
+        "created_at": "DateTime",
+        "started_at": "DateTime",
+        "finished_at": "DateTime",
+        "updated_at": "DateTime"
+      },
+      "files": [],
+      "relations": {},
+      "roots": {
+        "get": "task_run",
+        "list": "task_run_list",
+        "count": "task_run_count",
+        "changes": "task_run_changes"
+      },
+      "inputs": {
+        "filter": "TaskRunFilter",
+        "order": "TaskRunOrder"
+      }
+    },
     "User": {
       "name": "User",
       "pk": "id",
@@ -724,13 +909,19 @@ export const schema: SchemaMeta = {
         "create": "create_user",
         "update": "update_user",
         "delete": "delete_user",
-        "changes": "user_changes"
+        "changes": "user_changes",
+        "bulk_update": "bulk_update_user",
+        "bulk_delete": "bulk_delete_user",
+        "bulk_create": "bulk_create_user",
+        "get_or_create": "get_or_create_user",
+        "update_or_create": "update_or_create_user"
       },
       "inputs": {
         "filter": "UserFilter",
         "order": "UserOrder",
         "create": "UserCreateInput",
-        "update": "UserUpdateInput"
+        "update": "UserUpdateInput",
+        "lookup": "UserLookupInput"
       }
     },
     "Article": {
@@ -772,13 +963,19 @@ export const schema: SchemaMeta = {
         "create": "create_article",
         "update": "update_article",
         "delete": "delete_article",
-        "changes": "article_changes"
+        "changes": "article_changes",
+        "bulk_update": "bulk_update_article",
+        "bulk_delete": "bulk_delete_article",
+        "bulk_create": "bulk_create_article",
+        "get_or_create": "get_or_create_article",
+        "update_or_create": "update_or_create_article"
       },
       "inputs": {
         "filter": "ArticleFilter",
         "order": "ArticleOrder",
         "create": "ArticleCreateInput",
-        "update": "ArticleUpdateInput"
+        "update": "ArticleUpdateInput",
+        "lookup": "ArticleLookupInput"
       }
     },
     "Tag": {
@@ -804,13 +1001,19 @@ export const schema: SchemaMeta = {
         "create": "create_tag",
         "update": "update_tag",
         "delete": "delete_tag",
-        "changes": "tag_changes"
+        "changes": "tag_changes",
+        "bulk_update": "bulk_update_tag",
+        "bulk_delete": "bulk_delete_tag",
+        "bulk_create": "bulk_create_tag",
+        "get_or_create": "get_or_create_tag",
+        "update_or_create": "update_or_create_tag"
       },
       "inputs": {
         "filter": "TagFilter",
         "order": "TagOrder",
         "create": "TagCreateInput",
-        "update": "TagUpdateInput"
+        "update": "TagUpdateInput",
+        "lookup": "TagLookupInput"
       }
     },
     "Comment": {
@@ -846,13 +1049,19 @@ export const schema: SchemaMeta = {
         "create": "create_comment",
         "update": "update_comment",
         "delete": "delete_comment",
-        "changes": "comment_changes"
+        "changes": "comment_changes",
+        "bulk_update": "bulk_update_comment",
+        "bulk_delete": "bulk_delete_comment",
+        "bulk_create": "bulk_create_comment",
+        "get_or_create": "get_or_create_comment",
+        "update_or_create": "update_or_create_comment"
       },
       "inputs": {
         "filter": "CommentFilter",
         "order": "CommentOrder",
         "create": "CommentCreateInput",
-        "update": "CommentUpdateInput"
+        "update": "CommentUpdateInput",
+        "lookup": "CommentLookupInput"
       }
     },
     "Profile": {
@@ -881,18 +1090,27 @@ export const schema: SchemaMeta = {
         "create": "create_profile",
         "update": "update_profile",
         "delete": "delete_profile",
-        "changes": "profile_changes"
+        "changes": "profile_changes",
+        "bulk_update": "bulk_update_profile",
+        "bulk_delete": "bulk_delete_profile",
+        "bulk_create": "bulk_create_profile",
+        "get_or_create": "get_or_create_profile",
+        "update_or_create": "update_or_create_profile"
       },
       "inputs": {
         "filter": "ProfileFilter",
         "order": "ProfileOrder",
         "create": "ProfileCreateInput",
-        "update": "ProfileUpdateInput"
+        "update": "ProfileUpdateInput",
+        "lookup": "ProfileLookupInput"
       }
     }
   }
 };
 
+/** api_graphql_tasks.taskrun: `TaskRun.objects.filter({...})`. */
+export const TaskRun = defineModel<TaskRunTypes>(schema, "TaskRun");
+export type TaskRun = Instance<TaskRunTypes>;
 /** myproject.user: `User.objects.filter({...})`. */
 export const User = defineModel<UserTypes>(schema, "User");
 export type User = Instance<UserTypes>;
