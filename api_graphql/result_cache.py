@@ -11,8 +11,9 @@ outbox rows themselves, so a hot query costs no database work beyond that check 
 is never older than the last sequenced change. Without a version source nothing is
 cached; without a change source any change of a model drops its answers.
 
-Writes that send no signal must be published (``realtime.publish_changes``);
-``RESULT_CACHE_TTL`` bounds how long an unpublished write could go unseen.
+The database captures every write to an exposed model's table (realtime's triggers);
+``RESULT_CACHE_TTL`` bounds how long a change outside them (a database without the
+triggers installed) could go unseen.
 """
 
 from __future__ import annotations
