@@ -28,7 +28,8 @@ export function pythonEnv(): NodeJS.ProcessEnv {
   };
   if (process.env.DATABASE_URL) {
     const url = new URL(process.env.DATABASE_URL);
-    url.pathname = '/ts_client_e2e';
+    // TEST_DB_SUFFIX keeps concurrent runs (several worktrees, one PostgreSQL) apart.
+    url.pathname = `/ts_client_e2e${process.env.TEST_DB_SUFFIX ?? ''}`;
     env.DATABASE_URL = url.toString();
   }
   return env;
