@@ -40,6 +40,9 @@ class GraphQLSettings:
     introspection: str = "staff"  # "always", "staff" (staff + DEBUG), "never"
     graphiql: bool = True
     anonymous_read: tuple[str, ...] = ()
+    #: App labels named as the project's own (bare class names) even when installed
+    #: as a package; by default an app whose code is in site-packages is a package.
+    project_apps: tuple[str, ...] = ()
     token_max_age: int = 3600
     login_attempts: int = 5
     login_window: int = 300
@@ -76,6 +79,7 @@ _KEYS = {
     "INTROSPECTION": "introspection",
     "GRAPHIQL": "graphiql",
     "ANONYMOUS_READ": "anonymous_read",
+    "PROJECT_APPS": "project_apps",
     "TOKEN_MAX_AGE": "token_max_age",
     "LOGIN_ATTEMPTS": "login_attempts",
     "LOGIN_WINDOW": "login_window",

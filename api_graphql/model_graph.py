@@ -18,7 +18,14 @@ from django.db.models.fields.related import ForeignObject, ForeignObjectRel
 from api_graphql import field_types
 from api_graphql.conf import SECRET_FIELD_PATTERNS, graphql_settings
 from api_graphql.field_types import ScalarKind
-from api_graphql.naming import graphql_name, pascal_case, root_field_base, type_names
+from api_graphql.naming import (
+    enum_type_name,
+    enum_value_name,
+    field_name,
+    graphql_name,
+    root_field_base,
+    type_names,
+)
 from api_graphql.registry import ExposureRegistry, ModelConfig
 
 logger = logging.getLogger(__name__)
@@ -105,7 +112,9 @@ class ModelGraph:
 
     def __init__(self, registry: ExposureRegistry) -> None:
         exposed = registry.exposed_models()
-        names = type_names(exposed)
+        pinned = {model: name for model in exposed
+                  if (name := registry.config(model).type_name) is not None}
+        names = type_names(exposed, pinned, graphql_settings().project_apps)
         self.specs: dict[str, ModelSpec] = {}
         self.by_model: dict[type[models.Model], ModelSpec] = {}
         for model in exposed:
@@ -149,12 +158,13 @@ def _enum(model: type[models.Model], type_name: str, field: models.Field) -> Enu
         return None
     name_by_value: dict[Any, str] = {}
     for value, label in choices:
-        name = graphql_name(value) if isinstance(value, str) else graphql_name(str(label)).upper()
+        name = (enum_value_name(value) if isinstance(value, str)
+                else enum_value_name(str(label)).upper())
         if name in name_by_value.values() or name.startswith("__"):
             name = f"{name}_{graphql_name(str(value))}"
         name_by_value[value] = name
     value_by_name = {name: value for value, name in name_by_value.items()}
-    return EnumSpec(f"{type_name}{pascal_case(field.name)}", name_by_value, value_by_name)
+    return EnumSpec(enum_type_name(type_name, field.name), name_by_value, value_by_name)
 
 
 def _model_spec(model: type[models.Model], type_name: str, config: ModelConfig) -> ModelSpec:
@@ -209,8 +219,11 @@ def _relations(
         return exposed.get(related) if related is not None else None
 
     for django_field in model._meta.get_fields(include_hidden=False):
-        name = getattr(django_field, "name", None)
-        if not name or not _visible(model, name, config):
+        if isinstance(django_field, ForeignObjectRel):
+            name = field_name(django_field.get_accessor_name())
+        else:
+            name = field_name(getattr(django_field, "name", None))
+        if not name or name in relations or not _visible(model, name, config):
             continue
         if isinstance(django_field, GenericForeignKey):
             ct: Any = model._meta.get_field(django_field.ct_field)
@@ -233,11 +246,9 @@ def _relations(
             )
             continue
         if isinstance(django_field, ForeignObjectRel):
-            accessor = django_field.get_accessor_name()
+            accessor = name
             target = target_of(django_field.related_model)
-            if target is None or not accessor or django_field.hidden:
-                continue
-            if not _visible(model, accessor, config):
+            if target is None or django_field.hidden:
                 continue
             remote = django_field.field.name
             if django_field.many_to_many:

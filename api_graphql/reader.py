@@ -23,6 +23,7 @@ from django.db.models.functions import Cast, Coalesce, RowNumber
 
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.filters import FilterCompiler
+from api_graphql.footprint import stream_label
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.ordering import compile_ordering
 from api_graphql.pagination import (
@@ -135,6 +136,8 @@ class Query:
         self.positions: dict[str, int] = {}
         self.annotations: dict[str, Any] = {}
         self.later: list[Later] = []
+        #: (stream label, position of its primary key) of every model in the rows.
+        self.levels: list[tuple[str, int]] = []
 
     def column(self, name: str) -> int:
         position = self.positions.get(name)
@@ -169,6 +172,14 @@ class Reader:
     def __init__(self, graph: ModelGraph, scope: Scope) -> None:
         self.graph = graph
         self.scope = scope
+        #: When set, the primary keys (as text) of every row read, by stream label:
+        #: what the result cache needs to tell which changes touch an answer.
+        self.seen: dict[str, set[str]] | None = None
+
+    def watch(self, spec: ModelSpec, keys: Iterable[Any]) -> None:
+        if self.seen is not None:
+            self.seen.setdefault(stream_label(spec), set()).update(
+                str(key) for key in keys if key is not None)
 
     # -- root fields -------------------------------------------------------------
     def page(self, spec: ModelSpec, selection: FieldSelection) -> list[dict[str, Any]]:
@@ -196,6 +207,7 @@ class Reader:
             key = spec.pk.django_field.to_python(pk)
         except Exception:
             raise GraphQLUserError(f"Invalid primary key for {spec.type_name}: {pk!r}") from None
+        self.watch(spec, [key])  # a row that appears, or becomes readable, changes the answer
         found = self.nodes(spec, qs.filter(pk=key)[:1], children).nodes
         return found[0] if found else None
 
@@ -264,6 +276,10 @@ class Reader:
             rows = _windowed_rows(qs, query.columns)
         else:
             rows = list(qs.values_list(*query.columns))
+        if self.seen is not None:
+            for label, position in query.levels:
+                self.seen.setdefault(label, set()).update(
+                    str(row[position]) for row in rows if row[position] is not None)
         if rows:
             for later in query.later:
                 keys = {later.key(row) for row in rows} - {None}
@@ -274,7 +290,7 @@ class Reader:
     def _level(self, spec: ModelSpec, children: Children, prefix: str,
                query: Query) -> Callable[[Row], dict[str, Any]]:
         """Plan the columns of one model in ``query`` (joined under ``prefix``)."""
-        query.column(prefix + spec.pk.attname)
+        query.levels.append((stream_label(spec), query.column(prefix + spec.pk.attname)))
         keys: list[str] = []
         producers: list[Producer] = []
         for key, child in children.items():
@@ -330,6 +346,8 @@ class Reader:
                 readable = self.scope.readable(target)
                 assert readable is not None
                 key = relation.target_key
+                if key == target.pk.attname:
+                    self.watch(target, ids)  # asked for, even when not readable
                 return self.nodes(target, readable.filter(**{f"{key}__in": ids}), children,
                                   extra=[key]).keyed(key)
 

@@ -49,6 +49,9 @@ class ModelConfig:
     mutations: bool | Iterable[str] = True
     #: Whether ``<model>_changes`` is offered.
     subscriptions: bool = True
+    #: Pin the GraphQL type name (root fields follow in snake case); None: the
+    #: documented naming rule (docs/NAMING.md).
+    type_name: str | None = None
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model

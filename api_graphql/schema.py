@@ -104,7 +104,12 @@ def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
         "query": {}, "mutation": {}, "subscription": {}
     }
     for root_field in root:
-        by_operation[root_field.operation][root_field.name] = root_field
+        fields_of_operation = by_operation[root_field.operation]
+        if root_field.name in fields_of_operation:
+            raise type_factory.NameTaken(
+                f"the root field {root_field.operation}.{root_field.name} is generated twice; "
+                "pin a type name with ModelConfig.type_name (docs/NAMING.md)")
+        fields_of_operation[root_field.name] = root_field
     schema = strawberry.Schema(
         query=_root_type("Query", list(by_operation["query"].values())),  # type: ignore[arg-type]
         mutation=_root_type("Mutation", list(by_operation["mutation"].values())),

@@ -55,7 +55,19 @@ def read_response_key(root: Any, info: strawberry.Info) -> Any:
     return root.get(info.path.key) if isinstance(root, dict) else None
 
 
+class NameTaken(Exception):
+    """Two generated types asked for one GraphQL name: the naming rule (naming.py)
+    should have prevented it; failing at build time beats replacing a type."""
+
+
+def _claim(name: str) -> None:
+    if hasattr(_module(), name):
+        raise NameTaken(f"the GraphQL type name {name!r} is generated twice; pin another "
+                        "with ModelConfig.type_name (docs/NAMING.md)")
+
+
 def _publish(cls: type) -> type:
+    _claim(cls.__name__)
     setattr(_module(), cls.__name__, cls)
     return cls
 
@@ -150,6 +162,7 @@ def enum_type(name: str, members: list[str], description: str | None = None) -> 
 def union_type(name: str, members: tuple[type, ...]) -> Any:
     member_union: Any = members[0] if len(members) == 1 else _union_of(members)
     union: Any = Annotated[member_union, strawberry.union(name)]
+    _claim(name)
     setattr(_module(), name, union)
     return union
 

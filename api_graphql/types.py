@@ -8,9 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.types.unset import UNSET
 
-from api_graphql import type_factory
+from api_graphql import naming, type_factory
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
-from api_graphql.naming import pascal_case
 from api_graphql.reader import COUNT_SUFFIX
 
 FILE_TYPE = "File"
@@ -39,14 +38,14 @@ def list_arguments(target: ModelSpec) -> dict[str, tuple[Any, Any]]:
     }
 
 
-def generic_union_name(relation: RelationSpec) -> str:
-    model = relation.django_field.model
-    return f"{model.__name__}{pascal_case(relation.name)}"
+def generic_union_name(spec: ModelSpec, relation: RelationSpec) -> str:
+    return naming.generic_union_name(spec.type_name, relation.name)
 
 
-def _relation_fields(relation: RelationSpec, graph: ModelGraph, taken: set[str]) -> dict[str, Any]:
+def _relation_fields(spec: ModelSpec, relation: RelationSpec, graph: ModelGraph,
+                     taken: set[str]) -> dict[str, Any]:
     if relation.kind == "generic":
-        return {relation.name: type_factory.ref(generic_union_name(relation)) | None}
+        return {relation.name: type_factory.ref(generic_union_name(spec, relation)) | None}
     target = graph.specs[relation.target]
     if not relation.many:
         return {relation.name: type_factory.ref(target.type_name) | None}
@@ -72,7 +71,7 @@ def build_model_type(spec: ModelSpec, graph: ModelGraph) -> None:
     fields: dict[str, Any] = {f.name: scalar_annotation(f) for f in spec.fields.values()}
     taken = set(fields) | set(spec.relations)
     for relation in spec.relations.values():
-        fields.update(_relation_fields(relation, graph, taken))
+        fields.update(_relation_fields(spec, relation, graph, taken))
     type_factory.object_type(
         spec.type_name, fields, description=f"{spec.model._meta.verbose_name} ({spec.label})"
     )
@@ -114,4 +113,4 @@ def build_generic_unions(graph: ModelGraph) -> None:
     for spec in graph:
         for relation in spec.relations.values():
             if relation.kind == "generic":
-                type_factory.union_type(generic_union_name(relation), members)
+                type_factory.union_type(generic_union_name(spec, relation), members)

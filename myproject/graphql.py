@@ -10,6 +10,7 @@ from django.db.models import Q
 
 import api_graphql
 from myproject.models import Article, Comment, Tag
+from myproject.tasks import export_published_articles, send_welcome_email
 
 
 @api_graphql.register(Article)
@@ -30,3 +31,9 @@ class CommentConfig(api_graphql.ModelConfig):
 class TagConfig(api_graphql.ModelConfig):
     def read_filter(self, user: Any) -> bool | Q:
         return True
+
+
+# Tasks: whoever may change users may email them; whoever may view articles may
+# export the published ones. Runs are readable by their starter (api_graphql.tasks).
+api_graphql.register_task(send_welcome_email, permission="myproject.change_user")
+api_graphql.register_task(export_published_articles, permission="myproject.view_article")

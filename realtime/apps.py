@@ -7,11 +7,11 @@ class RealtimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from api_graphql.result_cache import set_version_source
+        from api_graphql.result_cache import set_change_source, set_version_source
         from api_graphql.schema import add_contributor
         from realtime import capture, daphne_wire, signals
         from realtime.schema import subscription_fields
-        from realtime.versions import table
+        from realtime.versions import changes, table
 
         daphne_wire.enable()
         capture.connect()
@@ -19,3 +19,5 @@ class RealtimeConfig(AppConfig):
         add_contributor(subscription_fields)
         # Every captured write advances its model's version: cached reads stay exact.
         set_version_source(table)
+        # A change that cannot touch a cached answer keeps it (api_graphql.footprint).
+        set_change_source(changes)

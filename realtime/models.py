@@ -12,7 +12,9 @@ from django.db import models
 
 class ChangeRecord(models.Model):
     model = models.CharField(max_length=100)
-    object_pk = models.CharField(max_length=64)
+    #: Text: a primary key may be any length (a CharField key of 255 characters, a
+    #: UUID, a natural key).
+    object_pk = models.TextField()
     op = models.CharField(max_length=8)
     changed_fields = models.JSONField(null=True)
     #: Values before the change (changed fields of an update, the whole row of a delete).

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from django.db import InterfaceError, OperationalError
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -35,6 +36,9 @@ logger = logging.getLogger(__name__)
 LEFT = "LEFT"
 INTERNAL_ERROR = {"message": "This subscription failed on the server; resubscribe with "
                              "your last cursor.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+#: A new subscription the database could not serve within the hub's patience.
+UNAVAILABLE_ERROR = {"message": "The database is unavailable; resubscribe with your last "
+                                "cursor.", "extensions": {"code": "UNAVAILABLE"}}
 ORPHAN_AGE = timedelta(seconds=2)
 CATCH_UP_BATCH = 1000
 
@@ -151,11 +155,14 @@ def render_events(group: SubscriptionGroup, events: list[ChangeEvent]) -> list[t
 def render_groups(groups: list[SubscriptionGroup], events: list[ChangeEvent]
                   ) -> list[tuple[SubscriptionGroup, list[tuple[int, str]] | None]]:
     """Payloads per group; None for a group whose selection failed (its members get
-    an error and can resubscribe), so one bad group never stalls the stream."""
+    an error and can resubscribe), so one bad group never stalls the stream. A lost
+    database connection fails every group alike: it is raised, for the hub to retry."""
     result: list[tuple[SubscriptionGroup, list[tuple[int, str]] | None]] = []
     for group in groups:
         try:
             result.append((group, render_events(group, events)))
+        except (OperationalError, InterfaceError):
+            raise
         except Exception:
             logger.exception("realtime: rendering %s events failed", group.spec.label)
             result.append((group, None))

@@ -168,7 +168,8 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
     return new QuerySet<T, R>(this.binding, { ...this.state, cache: null, ...changes });
   }
 
-  private get model(): ModelMeta {
+  /** The model's metadata (Django's `qs.model`). */
+  get model(): ModelMeta {
     return this.binding.model;
   }
 

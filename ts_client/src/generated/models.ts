@@ -138,6 +138,11 @@ export interface IntFilter {
   lte?: number | null;
   range?: Array<number> | null;
 }
+export interface JSONFilter {
+  exact?: unknown | null;
+  isnull?: boolean | null;
+  has_key?: string | null;
+}
 export interface ManyToManyInput {
   set?: Array<string | number> | null;
   add?: Array<string | number> | null;
@@ -220,6 +225,51 @@ export interface TagUpdateInput {
   name?: string | null;
   articles?: ManyToManyInput | null;
 }
+export interface TaskRunFilter {
+  id?: IDFilter | null;
+  task_id?: StringFilter | null;
+  task_name?: StringFilter | null;
+  arguments?: JSONFilter | null;
+  started_by_id?: IDFilter | null;
+  state?: TaskRunStateFilter | null;
+  current?: IntFilter | null;
+  total?: IntFilter | null;
+  message?: StringFilter | null;
+  result?: JSONFilter | null;
+  error?: StringFilter | null;
+  retries?: IntFilter | null;
+  worker?: StringFilter | null;
+  created_at?: DateTimeFilter | null;
+  started_at?: DateTimeFilter | null;
+  finished_at?: DateTimeFilter | null;
+  updated_at?: DateTimeFilter | null;
+  AND?: Array<TaskRunFilter> | null;
+  OR?: Array<TaskRunFilter> | null;
+  NOT?: TaskRunFilter | null;
+}
+export interface TaskRunOrder {
+  id?: Ordering | null;
+  task_id?: Ordering | null;
+  task_name?: Ordering | null;
+  started_by_id?: Ordering | null;
+  state?: Ordering | null;
+  current?: Ordering | null;
+  total?: Ordering | null;
+  message?: Ordering | null;
+  error?: Ordering | null;
+  retries?: Ordering | null;
+  worker?: Ordering | null;
+  created_at?: Ordering | null;
+  started_at?: Ordering | null;
+  finished_at?: Ordering | null;
+  updated_at?: Ordering | null;
+}
+export type TaskRunState = "PENDING" | "STARTED" | "PROGRESS" | "RETRY" | "SUCCESS" | "FAILURE" | "REVOKED";
+export interface TaskRunStateFilter {
+  exact?: TaskRunState | null;
+  in?: Array<TaskRunState> | null;
+  isnull?: boolean | null;
+}
 export interface UserCreateInput {
   email: string;
   username: string;
@@ -267,8 +317,83 @@ type L_Duration = { value: string; lookups: "exact" | "in" | "isnull" | "gt" | "
 type L_UUID = { value: string; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_Base64 = { value: string; lookups: "isnull"; transforms: {} };
 type L_JSON = { value: unknown; lookups: "exact" | "isnull" | "has_key"; transforms: {} };
+type L_TaskRunState = { value: TaskRunState; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_CommentStatus = { value: CommentStatus; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_ProfileRole = { value: ProfileRole; lookups: "exact" | "in" | "isnull"; transforms: {} };
+
+// api_graphql_tasks.taskrun
+export interface TaskRunFields {
+  /** BigAutoField, primary key */
+  id: string;
+  /** CharField(max_length=64) */
+  task_id: string;
+  /** CharField(max_length=200) */
+  task_name: string;
+  /** JSONField */
+  arguments: unknown;
+  /** ForeignKey */
+  started_by_id: string | null;
+  /** CharField(max_length=8) */
+  state: TaskRunState;
+  /** IntegerField */
+  current: number | null;
+  /** IntegerField */
+  total: number | null;
+  /** CharField(max_length=500) */
+  message: string;
+  /** JSONField */
+  result: unknown | null;
+  /** TextField */
+  error: string;
+  /** PositiveIntegerField */
+  retries: number;
+  /** CharField(max_length=200) */
+  worker: string;
+  /** DateTimeField */
+  created_at: string;
+  /** DateTimeField */
+  started_at: string | null;
+  /** DateTimeField */
+  finished_at: string | null;
+  /** DateTimeField */
+  updated_at: string;
+}
+type TaskRunLookups = { id: L_ID; task_id: L_String; task_name: L_String; arguments: L_JSON; started_by_id: Nullable<L_ID>; state: L_TaskRunState; current: Nullable<L_Int>; total: Nullable<L_Int>; message: L_String; result: Nullable<L_JSON>; error: L_String; retries: L_Int; worker: L_String; created_at: L_DateTime; started_at: Nullable<L_DateTime>; finished_at: Nullable<L_DateTime>; updated_at: L_DateTime };
+type TaskRunDepth0 = OwnEntries<TaskRunLookups> | Entries<'pk', L_ID>;
+type TaskRunDepth1 =
+  | TaskRunDepth0;
+type TaskRunDepth2 =
+  | TaskRunDepth0;
+export type TaskRunKwargs = Kwargs<TaskRunDepth2>;
+type TaskRunOrder0 = "pk" | "id" | "task_id" | "task_name" | "started_by_id" | "state" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at";
+type TaskRunOrder1 = TaskRunOrder0;
+type TaskRunOrder2 = TaskRunOrder0;
+export type TaskRunOrderKey = TaskRunOrder2;
+type TaskRunValues0 = TaskRunFields & { pk: TaskRunFields["id"] };
+type TaskRunValues1 = TaskRunValues0;
+type TaskRunValues2 = TaskRunValues0;
+export type TaskRunValues = TaskRunValues2;
+type TaskRunSelect0 = never;
+type TaskRunSelect1 = never;
+type TaskRunSelect2 = never;
+type TaskRunPrefetch0 = never;
+type TaskRunPrefetch1 = never;
+type TaskRunPrefetch2 = never;
+export interface TaskRunTypes extends ModelTypes {
+  name: "TaskRun";
+  fields: TaskRunFields;
+  kwargs: TaskRunKwargs;
+  where: TaskRunFilter;
+  order: TaskRunOrderKey;
+  create: never;
+  update: never;
+  related: {  };
+  single: {  };
+  values: TaskRunValues;
+  select: TaskRunSelect2;
+  prefetch: TaskRunPrefetch2;
+  unique: "pk" | "id" | "task_id";
+}
 
 // myproject.user
 export interface UserFields {
@@ -743,6 +868,14 @@ export const schema: SchemaMeta = {
       ],
       "transforms": {}
     },
+    "TaskRunState": {
+      "lookups": [
+        "exact",
+        "in",
+        "isnull"
+      ],
+      "transforms": {}
+    },
     "CommentStatus": {
       "lookups": [
         "exact",
@@ -761,6 +894,42 @@ export const schema: SchemaMeta = {
     }
   },
   "models": {
+    "TaskRun": {
+      "name": "TaskRun",
+      "pk": "id",
+      "latestBy": [],
+      "fields": {
+        "id": "ID",
+        "task_id": "String",
+        "task_name": "String",
+        "arguments": "JSON",
+        "started_by_id": "ID",
+        "state": "TaskRunState",
+        "current": "Int",
+        "total": "Int",
+        "message": "String",
+        "result": "JSON",
+        "error": "String",
+        "retries": "Int",
+        "worker": "String",
+        "created_at": "DateTime",
+        "started_at": "DateTime",
+        "finished_at": "DateTime",
+        "updated_at": "DateTime"
+      },
+      "files": [],
+      "relations": {},
+      "roots": {
+        "get": "task_run",
+        "list": "task_run_list",
+        "count": "task_run_count",
+        "changes": "task_run_changes"
+      },
+      "inputs": {
+        "filter": "TaskRunFilter",
+        "order": "TaskRunOrder"
+      }
+    },
     "User": {
       "name": "User",
       "pk": "id",
@@ -993,6 +1162,9 @@ export const schema: SchemaMeta = {
   }
 };
 
+/** api_graphql_tasks.taskrun: `TaskRun.objects.filter({...})`. */
+export const TaskRun = defineModel<TaskRunTypes>(schema, "TaskRun");
+export type TaskRun = Instance<TaskRunTypes>;
 /** myproject.user: `User.objects.filter({...})`. */
 export const User = defineModel<UserTypes>(schema, "User");
 export type User = Instance<UserTypes>;

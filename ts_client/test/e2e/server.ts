@@ -28,7 +28,7 @@ export function pythonEnv(): NodeJS.ProcessEnv {
   };
   if (process.env.DATABASE_URL) {
     const url = new URL(process.env.DATABASE_URL);
-    // TEST_DB_SUFFIX keeps concurrent runs (several worktrees, one PostgreSQL) apart.
+    // Parallel runs on one machine (TEST_DB_SUFFIX) each get their own database.
     url.pathname = `/ts_client_e2e${process.env.TEST_DB_SUFFIX ?? ''}`;
     env.DATABASE_URL = url.toString();
   }
