@@ -2,8 +2,9 @@
 export { Client, configure, createClient, getDefaultClient, type ClientOptions } from './client.js';
 export { authenticate, logout, me, refreshToken, tokenAuth, type CurrentUser, type Credentials, type TokenResult } from './auth.js';
 export {
-  Manager, PrefetchedManager, QuerySet, RelatedManager, defineModel,
-  type Instance, type Model, type PK, type Prefetched, type Related, type WithRelated,
+  Manager, PrefetchedManager, QuerySet, RelatedManager, defineModel, type GetOrCreateArgs,
+  type Instance, type Model, type PK, type Prefetched, type Related, type RowError, type UpdateOrCreateArgs,
+  type WithRelated,
 } from './queryset.js';
 export { Q, type Condition } from './q.js';
 export { backoff, isRetryable, Live, RETRYABLE_CODES, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';

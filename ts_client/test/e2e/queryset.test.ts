@@ -60,7 +60,7 @@ describe('QuerySet', () => {
   });
 
   it('order_by, limit, offset', async () => {
-    const qs = Article.objects.using(viewer).order_by('-created_at', 'title');
+    const qs = Article.objects.using(viewer).filter(seeded).order_by('-created_at', 'title');
     const five = await qs.limit(5);
     expect(five).toHaveLength(5);
     const stamps = five.map((a) => a.created_at);

@@ -151,7 +151,7 @@ export async function djangoChecks(): Promise<void> {
   const [tag, created] = await Tag.objects.get_or_create({ name: 'x' });
   expectTypeOf(tag).toEqualTypeOf<Instance<TagTypes>>();
   expectTypeOf(created).toEqualTypeOf<boolean>();
-  // @ts-expect-error defaults are create fields
-  await Article.objects.get_or_create({ title: 'x' }, { nope: 1 });
+  // @ts-expect-error defaults are the model's fields
+  await Tag.objects.get_or_create({ name: 'x', defaults: { nope: 1 } });
   void (null as unknown as CommentTypes);
 }
