@@ -4,6 +4,7 @@
  * the `values()` paths (`author__username`), flattened to Django's dict keys.
  * Pure functions over the generated metadata, snapshot-tested without a server.
  */
+import { computedColumns } from './computed.js';
 import { LookupError } from './protocol.js';
 import type { ModelMeta, RelationMeta, SchemaMeta } from './types.js';
 
@@ -48,8 +49,11 @@ export function addPaths(schema: SchemaMeta, model: ModelMeta, tree: RelatedTree
   return paths.reduce((acc, path) => add(model, acc, path.split('__'), path), tree);
 }
 
+/** A row's own values: columns, then computed properties (annotations are columns already). */
 function columns(model: ModelMeta): string[] {
-  return Object.keys(model.fields).map((f) => (model.files.includes(f) ? `${f} { name url }` : f));
+  const own = Object.keys(model.fields);
+  const computed = computedColumns(model).filter((c) => !(c in model.fields));
+  return [...own.map((f) => (model.files.includes(f) ? `${f} { name url }` : f)), ...computed];
 }
 
 /** Every column, and below each named relation its own selection. */
@@ -70,7 +74,7 @@ export function treeSelection(schema: SchemaMeta, model: ModelMeta, tree: Relate
  * counts them: a page is sized to stay under the limit.
  */
 export function treeCost(schema: SchemaMeta, model: ModelMeta, tree: RelatedTree, nested: number): number {
-  let cost = Object.keys(model.fields).length + model.files.length * 2;
+  let cost = columns(model).length + model.files.length * 2;
   for (const [accessor, below] of Object.entries(tree)) {
     const relation = model.relations[accessor]!;
     const inner = treeCost(schema, schema.models[relation.target]!, below, nested);
@@ -94,7 +98,7 @@ function resolveValue(schema: SchemaMeta, model: ModelMeta, key: string): ValueP
     const part = parts[i]!;
     const last = i === parts.length - 1;
     if (part === 'pk' && last) return { key, relations, column: meta.pk };
-    if (part in meta.fields && last) return { key, relations, column: part };
+    if (last && (part in meta.fields || computedColumns(meta).includes(part))) return { key, relations, column: part };
     const found = relationByQuery(meta, part);
     if (found === undefined || found[1].many) {
       const why = found ? `'${part}' is a to-many relation` : `${meta.name} has no field '${part}'`;

@@ -22,6 +22,7 @@ export interface ArticleFilter {
   tags?: TagFilter | null;
   comment_set?: CommentFilter | null;
   author?: UserFilter | null;
+  title_length?: IntFilter | null;
   AND?: Array<ArticleFilter> | null;
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
@@ -40,6 +41,7 @@ export interface ArticleOrder {
   published?: Ordering | null;
   created_at?: Ordering | null;
   author?: UserOrder | null;
+  title_length?: Ordering | null;
 }
 export interface ArticleUpdateInput {
   title?: string | null;
@@ -405,6 +407,8 @@ type TaskRunSelect2 = never;
 type TaskRunPrefetch0 = never;
 type TaskRunPrefetch1 = never;
 type TaskRunPrefetch2 = never;
+export interface TaskRunMethods {
+}
 export interface TaskRunTypes extends ModelTypes {
   name: "TaskRun";
   fields: TaskRunFields;
@@ -420,6 +424,7 @@ export interface TaskRunTypes extends ModelTypes {
   select: TaskRunSelect2;
   prefetch: TaskRunPrefetch2;
   unique: "pk" | "id" | "task_id";
+  methods: TaskRunMethods;
 }
 
 // myproject.user
@@ -468,6 +473,8 @@ type UserSelect2 = "profile" | `profile__${ProfileSelect1}`;
 type UserPrefetch0 = "profile" | "article_set" | "comment_set";
 type UserPrefetch1 = "profile" | `profile__${ProfilePrefetch0}` | "article_set" | `article_set__${ArticlePrefetch0}` | "comment_set" | `comment_set__${CommentPrefetch0}`;
 type UserPrefetch2 = "profile" | `profile__${ProfilePrefetch1}` | "article_set" | `article_set__${ArticlePrefetch1}` | "comment_set" | `comment_set__${CommentPrefetch1}`;
+export interface UserMethods {
+}
 export interface UserTypes extends ModelTypes {
   name: "User";
   fields: UserFields;
@@ -483,6 +490,7 @@ export interface UserTypes extends ModelTypes {
   select: UserSelect2;
   prefetch: UserPrefetch2;
   unique: "pk" | "id" | "email";
+  methods: UserMethods;
 }
 
 // myproject.article
@@ -499,8 +507,14 @@ export interface ArticleFields {
   published: boolean;
   /** DateTimeField */
   created_at: string;
+  /** property */
+  readonly reading_time: number;
+  /** property */
+  readonly tag_names: Array<string>;
+  /** annotation (SQL: filterable, orderable) */
+  readonly title_length: number | null;
 }
-type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime };
+type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; title_length: Nullable<L_Int> };
 type ArticleDepth0 = OwnEntries<ArticleLookups> | Entries<'pk', L_ID>;
 type ArticleDepth1 =
   | ArticleDepth0
@@ -519,7 +533,7 @@ type ArticleDepth2 =
   | Entries<"author", L_ID>
   | Span<"author", UserDepth1>;
 export type ArticleKwargs = Kwargs<ArticleDepth2>;
-type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at";
+type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length";
 type ArticleOrder1 = ArticleOrder0 | "author" | `author__${UserOrder0}`;
 type ArticleOrder2 = ArticleOrder0 | "author" | `author__${UserOrder1}`;
 export type ArticleOrderKey = ArticleOrder2;
@@ -533,6 +547,10 @@ type ArticleSelect2 = "author" | `author__${UserSelect1}`;
 type ArticlePrefetch0 = "author" | "tags" | "comment_set";
 type ArticlePrefetch1 = "author" | `author__${UserPrefetch0}` | "tags" | `tags__${TagPrefetch0}` | "comment_set" | `comment_set__${CommentPrefetch0}`;
 type ArticlePrefetch2 = "author" | `author__${UserPrefetch1}` | "tags" | `tags__${TagPrefetch1}` | "comment_set" | `comment_set__${CommentPrefetch1}`;
+export interface ArticleMethods {
+  /** The model method `summary`, run on the server. */
+  summary(args?: { words?: number }): Promise<string>;
+}
 export interface ArticleTypes extends ModelTypes {
   name: "Article";
   fields: ArticleFields;
@@ -548,6 +566,7 @@ export interface ArticleTypes extends ModelTypes {
   select: ArticleSelect2;
   prefetch: ArticlePrefetch2;
   unique: "pk" | "id";
+  methods: ArticleMethods;
 }
 
 // myproject.tag
@@ -582,6 +601,8 @@ type TagSelect2 = never;
 type TagPrefetch0 = "articles";
 type TagPrefetch1 = "articles" | `articles__${ArticlePrefetch0}`;
 type TagPrefetch2 = "articles" | `articles__${ArticlePrefetch1}`;
+export interface TagMethods {
+}
 export interface TagTypes extends ModelTypes {
   name: "Tag";
   fields: TagFields;
@@ -597,6 +618,7 @@ export interface TagTypes extends ModelTypes {
   select: TagSelect2;
   prefetch: TagPrefetch2;
   unique: "pk" | "id" | "name";
+  methods: TagMethods;
 }
 
 // myproject.comment
@@ -643,6 +665,8 @@ type CommentSelect2 = "article" | `article__${ArticleSelect1}` | "author" | `aut
 type CommentPrefetch0 = "article" | "author";
 type CommentPrefetch1 = "article" | `article__${ArticlePrefetch0}` | "author" | `author__${UserPrefetch0}`;
 type CommentPrefetch2 = "article" | `article__${ArticlePrefetch1}` | "author" | `author__${UserPrefetch1}`;
+export interface CommentMethods {
+}
 export interface CommentTypes extends ModelTypes {
   name: "Comment";
   fields: CommentFields;
@@ -658,6 +682,7 @@ export interface CommentTypes extends ModelTypes {
   select: CommentSelect2;
   prefetch: CommentPrefetch2;
   unique: "pk" | "id";
+  methods: CommentMethods;
 }
 
 // myproject.profile
@@ -698,6 +723,8 @@ type ProfileSelect2 = "user" | `user__${UserSelect1}`;
 type ProfilePrefetch0 = "user";
 type ProfilePrefetch1 = "user" | `user__${UserPrefetch0}`;
 type ProfilePrefetch2 = "user" | `user__${UserPrefetch1}`;
+export interface ProfileMethods {
+}
 export interface ProfileTypes extends ModelTypes {
   name: "Profile";
   fields: ProfileFields;
@@ -713,6 +740,7 @@ export interface ProfileTypes extends ModelTypes {
   select: ProfileSelect2;
   prefetch: ProfilePrefetch2;
   unique: "pk" | "id" | "user_id";
+  methods: ProfileMethods;
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -949,6 +977,7 @@ export const schema: SchemaMeta = {
         "finished_at": "DateTime",
         "updated_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {},
       "roots": {
@@ -973,6 +1002,7 @@ export const schema: SchemaMeta = {
         "is_active": "Boolean",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article_set": {
@@ -1032,7 +1062,28 @@ export const schema: SchemaMeta = {
         "content": "String",
         "author_id": "ID",
         "published": "Boolean",
-        "created_at": "DateTime"
+        "created_at": "DateTime",
+        "title_length": "Int"
+      },
+      "computed": {
+        "reading_time": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "summary": {
+          "kind": "method",
+          "arguments": {
+            "words": "Int!"
+          }
+        },
+        "tag_names": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "title_length": {
+          "kind": "annotation",
+          "arguments": {}
+        }
       },
       "files": [],
       "relations": {
@@ -1091,6 +1142,7 @@ export const schema: SchemaMeta = {
         "id": "ID",
         "name": "String"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "articles": {
@@ -1136,6 +1188,7 @@ export const schema: SchemaMeta = {
         "status": "CommentStatus",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article": {
@@ -1188,6 +1241,7 @@ export const schema: SchemaMeta = {
         "website": "String",
         "role": "ProfileRole"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "user": {
