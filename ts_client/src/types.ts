@@ -71,8 +71,12 @@ export interface ModelTypes {
   order: string;
   create: object;
   update: object;
+  /** Exact values of unique fields, for get_or_create / update_or_create. */
+  lookup: object;
   /** To-many relations: accessor name -> target model types. */
   related: object;
+  /** Model methods exposed as computed fields: `article.summary({words: 3})`. */
+  methods?: object;
 }
 
 // ---- runtime metadata emitted by the generator ------------------------------------
@@ -108,8 +112,21 @@ export interface ModelMeta {
     update?: string;
     delete?: string;
     changes?: string;
+    bulk_update?: string;
+    bulk_delete?: string;
+    bulk_create?: string;
+    get_or_create?: string;
+    update_or_create?: string;
   };
-  inputs: { filter: string; order: string; create?: string; update?: string };
+  inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string };
+  /** Properties, methods and annotations the server computes (annotations are in `fields` too). */
+  computed?: Readonly<Record<string, ComputedMeta>>;
+}
+
+export interface ComputedMeta {
+  kind: 'property' | 'method' | 'annotation';
+  /** Argument name -> its GraphQL type (`Int!`), for methods. */
+  arguments: Readonly<Record<string, string>>;
 }
 
 export interface SchemaMeta {

@@ -22,9 +22,16 @@ export interface ArticleFilter {
   tags?: TagFilter | null;
   comment_set?: CommentFilter | null;
   author?: UserFilter | null;
+  title_length?: IntFilter | null;
   AND?: Array<ArticleFilter> | null;
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
+}
+export interface ArticleLookupInput {
+  title?: string | null;
+  content?: string | null;
+  published?: boolean | null;
+  author?: string | number | null;
 }
 export interface ArticleOrder {
   id?: Ordering | null;
@@ -34,6 +41,7 @@ export interface ArticleOrder {
   published?: Ordering | null;
   created_at?: Ordering | null;
   author?: UserOrder | null;
+  title_length?: Ordering | null;
 }
 export interface ArticleUpdateInput {
   title?: string | null;
@@ -65,6 +73,12 @@ export interface CommentFilter {
   AND?: Array<CommentFilter> | null;
   OR?: Array<CommentFilter> | null;
   NOT?: CommentFilter | null;
+}
+export interface CommentLookupInput {
+  body?: string | null;
+  status?: CommentStatus | null;
+  article?: string | number | null;
+  author?: string | number | null;
 }
 export interface CommentOrder {
   id?: Ordering | null;
@@ -166,6 +180,12 @@ export interface ProfileFilter {
   OR?: Array<ProfileFilter> | null;
   NOT?: ProfileFilter | null;
 }
+export interface ProfileLookupInput {
+  bio?: string | null;
+  website?: string | null;
+  role?: ProfileRole | null;
+  user?: string | number | null;
+}
 export interface ProfileOrder {
   id?: Ordering | null;
   user_id?: Ordering | null;
@@ -216,6 +236,9 @@ export interface TagFilter {
   AND?: Array<TagFilter> | null;
   OR?: Array<TagFilter> | null;
   NOT?: TagFilter | null;
+}
+export interface TagLookupInput {
+  name?: string | null;
 }
 export interface TagOrder {
   id?: Ordering | null;
@@ -287,6 +310,11 @@ export interface UserFilter {
   AND?: Array<UserFilter> | null;
   OR?: Array<UserFilter> | null;
   NOT?: UserFilter | null;
+}
+export interface UserLookupInput {
+  email?: string | null;
+  username?: string | null;
+  is_active?: boolean | null;
 }
 export interface UserOrder {
   id?: Ordering | null;
@@ -369,6 +397,8 @@ type TaskRunOrder0 = "pk" | "id" | "task_id" | "task_name" | "started_by_id" | "
 type TaskRunOrder1 = TaskRunOrder0;
 type TaskRunOrder2 = TaskRunOrder0;
 export type TaskRunOrderKey = TaskRunOrder2;
+export interface TaskRunMethods {
+}
 export interface TaskRunTypes extends ModelTypes {
   name: "TaskRun";
   fields: TaskRunFields;
@@ -377,7 +407,9 @@ export interface TaskRunTypes extends ModelTypes {
   order: TaskRunOrderKey;
   create: never;
   update: never;
+  lookup: never;
   related: {  };
+  methods: TaskRunMethods;
 }
 
 // myproject.user
@@ -416,6 +448,8 @@ type UserOrder0 = "pk" | "id" | "email" | "username" | "is_active" | "created_at
 type UserOrder1 = UserOrder0 | "profile" | `profile__${ProfileOrder0}`;
 type UserOrder2 = UserOrder0 | "profile" | `profile__${ProfileOrder1}`;
 export type UserOrderKey = UserOrder2;
+export interface UserMethods {
+}
 export interface UserTypes extends ModelTypes {
   name: "User";
   fields: UserFields;
@@ -424,7 +458,9 @@ export interface UserTypes extends ModelTypes {
   order: UserOrderKey;
   create: UserCreateInput;
   update: UserUpdateInput;
+  lookup: UserLookupInput;
   related: { article_set: ArticleTypes; comment_set: CommentTypes };
+  methods: UserMethods;
 }
 
 // myproject.article
@@ -441,8 +477,14 @@ export interface ArticleFields {
   published: boolean;
   /** DateTimeField */
   created_at: string;
+  /** property */
+  readonly reading_time: number;
+  /** property */
+  readonly tag_names: Array<string>;
+  /** annotation (SQL: filterable, orderable) */
+  readonly title_length: number | null;
 }
-type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime };
+type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; title_length: Nullable<L_Int> };
 type ArticleDepth0 = OwnEntries<ArticleLookups> | Entries<'pk', L_ID>;
 type ArticleDepth1 =
   | ArticleDepth0
@@ -461,10 +503,14 @@ type ArticleDepth2 =
   | Entries<"author", L_ID>
   | Span<"author", UserDepth1>;
 export type ArticleKwargs = Kwargs<ArticleDepth2>;
-type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at";
+type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length";
 type ArticleOrder1 = ArticleOrder0 | "author" | `author__${UserOrder0}`;
 type ArticleOrder2 = ArticleOrder0 | "author" | `author__${UserOrder1}`;
 export type ArticleOrderKey = ArticleOrder2;
+export interface ArticleMethods {
+  /** The model method `summary`, run on the server. */
+  summary(args?: { words?: number }): Promise<string>;
+}
 export interface ArticleTypes extends ModelTypes {
   name: "Article";
   fields: ArticleFields;
@@ -473,7 +519,9 @@ export interface ArticleTypes extends ModelTypes {
   order: ArticleOrderKey;
   create: ArticleCreateInput;
   update: ArticleUpdateInput;
+  lookup: ArticleLookupInput;
   related: { tags: TagTypes; comment_set: CommentTypes };
+  methods: ArticleMethods;
 }
 
 // myproject.tag
@@ -498,6 +546,8 @@ type TagOrder0 = "pk" | "id" | "name";
 type TagOrder1 = TagOrder0;
 type TagOrder2 = TagOrder0;
 export type TagOrderKey = TagOrder2;
+export interface TagMethods {
+}
 export interface TagTypes extends ModelTypes {
   name: "Tag";
   fields: TagFields;
@@ -506,7 +556,9 @@ export interface TagTypes extends ModelTypes {
   order: TagOrderKey;
   create: TagCreateInput;
   update: TagUpdateInput;
+  lookup: TagLookupInput;
   related: { articles: ArticleTypes };
+  methods: TagMethods;
 }
 
 // myproject.comment
@@ -543,6 +595,8 @@ type CommentOrder0 = "pk" | "id" | "article_id" | "author_id" | "body" | "status
 type CommentOrder1 = CommentOrder0 | "article" | `article__${ArticleOrder0}` | "author" | `author__${UserOrder0}`;
 type CommentOrder2 = CommentOrder0 | "article" | `article__${ArticleOrder1}` | "author" | `author__${UserOrder1}`;
 export type CommentOrderKey = CommentOrder2;
+export interface CommentMethods {
+}
 export interface CommentTypes extends ModelTypes {
   name: "Comment";
   fields: CommentFields;
@@ -551,7 +605,9 @@ export interface CommentTypes extends ModelTypes {
   order: CommentOrderKey;
   create: CommentCreateInput;
   update: CommentUpdateInput;
+  lookup: CommentLookupInput;
   related: {  };
+  methods: CommentMethods;
 }
 
 // myproject.profile
@@ -582,6 +638,8 @@ type ProfileOrder0 = "pk" | "id" | "user_id" | "bio" | "website" | "role";
 type ProfileOrder1 = ProfileOrder0 | "user" | `user__${UserOrder0}`;
 type ProfileOrder2 = ProfileOrder0 | "user" | `user__${UserOrder1}`;
 export type ProfileOrderKey = ProfileOrder2;
+export interface ProfileMethods {
+}
 export interface ProfileTypes extends ModelTypes {
   name: "Profile";
   fields: ProfileFields;
@@ -590,7 +648,9 @@ export interface ProfileTypes extends ModelTypes {
   order: ProfileOrderKey;
   create: ProfileCreateInput;
   update: ProfileUpdateInput;
+  lookup: ProfileLookupInput;
   related: {  };
+  methods: ProfileMethods;
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -826,6 +886,7 @@ export const schema: SchemaMeta = {
         "finished_at": "DateTime",
         "updated_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {},
       "roots": {
@@ -849,6 +910,7 @@ export const schema: SchemaMeta = {
         "is_active": "Boolean",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article_set": {
@@ -877,13 +939,19 @@ export const schema: SchemaMeta = {
         "create": "create_user",
         "update": "update_user",
         "delete": "delete_user",
-        "changes": "user_changes"
+        "changes": "user_changes",
+        "bulk_update": "bulk_update_user",
+        "bulk_delete": "bulk_delete_user",
+        "bulk_create": "bulk_create_user",
+        "get_or_create": "get_or_create_user",
+        "update_or_create": "update_or_create_user"
       },
       "inputs": {
         "filter": "UserFilter",
         "order": "UserOrder",
         "create": "UserCreateInput",
-        "update": "UserUpdateInput"
+        "update": "UserUpdateInput",
+        "lookup": "UserLookupInput"
       }
     },
     "Article": {
@@ -895,7 +963,28 @@ export const schema: SchemaMeta = {
         "content": "String",
         "author_id": "ID",
         "published": "Boolean",
-        "created_at": "DateTime"
+        "created_at": "DateTime",
+        "title_length": "Int"
+      },
+      "computed": {
+        "reading_time": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "summary": {
+          "kind": "method",
+          "arguments": {
+            "words": "Int!"
+          }
+        },
+        "tag_names": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "title_length": {
+          "kind": "annotation",
+          "arguments": {}
+        }
       },
       "files": [],
       "relations": {
@@ -925,13 +1014,19 @@ export const schema: SchemaMeta = {
         "create": "create_article",
         "update": "update_article",
         "delete": "delete_article",
-        "changes": "article_changes"
+        "changes": "article_changes",
+        "bulk_update": "bulk_update_article",
+        "bulk_delete": "bulk_delete_article",
+        "bulk_create": "bulk_create_article",
+        "get_or_create": "get_or_create_article",
+        "update_or_create": "update_or_create_article"
       },
       "inputs": {
         "filter": "ArticleFilter",
         "order": "ArticleOrder",
         "create": "ArticleCreateInput",
-        "update": "ArticleUpdateInput"
+        "update": "ArticleUpdateInput",
+        "lookup": "ArticleLookupInput"
       }
     },
     "Tag": {
@@ -941,6 +1036,7 @@ export const schema: SchemaMeta = {
         "id": "ID",
         "name": "String"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "articles": {
@@ -957,13 +1053,19 @@ export const schema: SchemaMeta = {
         "create": "create_tag",
         "update": "update_tag",
         "delete": "delete_tag",
-        "changes": "tag_changes"
+        "changes": "tag_changes",
+        "bulk_update": "bulk_update_tag",
+        "bulk_delete": "bulk_delete_tag",
+        "bulk_create": "bulk_create_tag",
+        "get_or_create": "get_or_create_tag",
+        "update_or_create": "update_or_create_tag"
       },
       "inputs": {
         "filter": "TagFilter",
         "order": "TagOrder",
         "create": "TagCreateInput",
-        "update": "TagUpdateInput"
+        "update": "TagUpdateInput",
+        "lookup": "TagLookupInput"
       }
     },
     "Comment": {
@@ -977,6 +1079,7 @@ export const schema: SchemaMeta = {
         "status": "CommentStatus",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article": {
@@ -999,13 +1102,19 @@ export const schema: SchemaMeta = {
         "create": "create_comment",
         "update": "update_comment",
         "delete": "delete_comment",
-        "changes": "comment_changes"
+        "changes": "comment_changes",
+        "bulk_update": "bulk_update_comment",
+        "bulk_delete": "bulk_delete_comment",
+        "bulk_create": "bulk_create_comment",
+        "get_or_create": "get_or_create_comment",
+        "update_or_create": "update_or_create_comment"
       },
       "inputs": {
         "filter": "CommentFilter",
         "order": "CommentOrder",
         "create": "CommentCreateInput",
-        "update": "CommentUpdateInput"
+        "update": "CommentUpdateInput",
+        "lookup": "CommentLookupInput"
       }
     },
     "Profile": {
@@ -1018,6 +1127,7 @@ export const schema: SchemaMeta = {
         "website": "String",
         "role": "ProfileRole"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "user": {
@@ -1034,13 +1144,19 @@ export const schema: SchemaMeta = {
         "create": "create_profile",
         "update": "update_profile",
         "delete": "delete_profile",
-        "changes": "profile_changes"
+        "changes": "profile_changes",
+        "bulk_update": "bulk_update_profile",
+        "bulk_delete": "bulk_delete_profile",
+        "bulk_create": "bulk_create_profile",
+        "get_or_create": "get_or_create_profile",
+        "update_or_create": "update_or_create_profile"
       },
       "inputs": {
         "filter": "ProfileFilter",
         "order": "ProfileOrder",
         "create": "ProfileCreateInput",
-        "update": "ProfileUpdateInput"
+        "update": "ProfileUpdateInput",
+        "lookup": "ProfileLookupInput"
       }
     }
   }
