@@ -18,7 +18,7 @@ from django.db.models.fields.related import ForeignObjectRel
 from graphql import GraphQLSchema
 from graphql.utilities import introspection_from_schema
 
-from api_graphql import field_types, filters
+from api_graphql import bulk, field_types, filters
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.mutations import create_input_name, payload_name, update_input_name
 from api_graphql.ordering import DIRECTIONS
@@ -125,6 +125,13 @@ def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, 
         field_name = f"{action}_{name}"
         if field_name in mutations:
             model_mutations[action] = {"field": field_name, "input": input_name}
+    bulk_inputs = {"bulk_update": update_input_name(spec), "bulk_delete": None,
+                   "bulk_create": create_input_name(spec),
+                   "get_or_create": bulk.lookup_input_name(spec),
+                   "update_or_create": bulk.lookup_input_name(spec)}
+    for action, field_name in bulk.bulk_root_names(spec).items():
+        if field_name in mutations:
+            model_mutations[action] = {"field": field_name, "input": bulk_inputs[action]}
     change = subscriptions.get(f"{name}_changes")
     return {
         "label": spec.label,

@@ -47,6 +47,9 @@ class ModelConfig:
     exclude: Iterable[str] = ()
     #: Mutations offered: any of "create", "update", "delete"; False or () for none.
     mutations: bool | Iterable[str] = True
+    #: Whether the bulk writes of the offered mutations are offered too (bulk_update,
+    #: bulk_delete, bulk_create, get_or_create, update_or_create; see api_graphql.bulk).
+    bulk_mutations: bool = True
     #: Whether ``<model>_changes`` is offered.
     subscriptions: bool = True
     #: Pin the GraphQL type name (root fields follow in snake case); None: the

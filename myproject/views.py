@@ -7,12 +7,12 @@ from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-LIVE_SCRIPT = "myproject/live/js/myproject/frontend/src/live.js"
+LIVE_SCRIPT = "myproject/live/live.js"
 
 
 def live(request: HttpRequest) -> HttpResponse:
-    """The latest published articles, kept live by a TypeScript page built from
-    ts_client (myproject/frontend/, compiled by scripts/bootstrap)."""
+    """The latest published articles, kept live: a React app on ts_client's live
+    QuerySet (myproject/frontend/, bundled by scripts/bootstrap)."""
     built = finders.find(LIVE_SCRIPT) is not None
     return render(request, "myproject/live.html", {"built": built, "script": LIVE_SCRIPT},
                   status=200 if built else 503)

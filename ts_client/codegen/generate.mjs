@@ -226,6 +226,7 @@ function modelTypes(model, byLabel, setName, depth) {
     .map(([name, r]) => `${name}: ${target(r).type_name}Types`);
   const create = model.mutations.create?.input ?? 'never';
   const update = model.mutations.update?.input ?? 'never';
+  const lookup = model.mutations.get_or_create?.input ?? model.mutations.update_or_create?.input ?? 'never';
   lines.push(
     `export interface ${t}Types extends ModelTypes {`,
     `  name: ${quote(t)};`,
@@ -235,6 +236,7 @@ function modelTypes(model, byLabel, setName, depth) {
     `  order: ${t}OrderKey;`,
     `  create: ${create};`,
     `  update: ${update};`,
+    `  lookup: ${lookup};`,
     `  related: { ${related.join('; ')} };`,
     '}',
   );
@@ -268,10 +270,12 @@ function modelMeta(model, byLabel, setName) {
     files: Object.entries(model.fields).filter(([, f]) => f.graphql_type === 'File').map(([n]) => n),
     relations,
     roots: { get: roots.get, list: roots.list, count: roots.count, create: roots.create, update: roots.update,
-      delete: roots.delete, changes: roots.changes },
+      delete: roots.delete, changes: roots.changes, bulk_update: roots.bulk_update, bulk_delete: roots.bulk_delete,
+      bulk_create: roots.bulk_create, get_or_create: roots.get_or_create, update_or_create: roots.update_or_create },
     inputs: {
       filter: model.filter_type, order: model.order_type,
       create: model.mutations.create?.input ?? undefined, update: model.mutations.update?.input ?? undefined,
+      lookup: model.mutations.get_or_create?.input ?? model.mutations.update_or_create?.input ?? undefined,
     },
   };
 }

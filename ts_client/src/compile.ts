@@ -164,6 +164,36 @@ export function deleteDocument(model: ModelMeta, pk: string | number, fields: re
   return operation('mutation', model.roots.delete!, { pk: 'ID!' }, { pk }, WRITE_RESULT(selection(model, fields)));
 }
 
+const BULK_RESULT = 'ok count pks errors { index pk field message code } deleted { model count }';
+
+/** `bulk_update_<model>(filters, data)`: Django's `qs.update(...)`. */
+export function bulkUpdateDocument(model: ModelMeta, filters: FilterInput | undefined, data: object): Document {
+  return operation('mutation', model.roots.bulk_update!, { filters: `${model.inputs.filter}!`, data: `${model.inputs.update}!` },
+    { filters: filters ?? {}, data }, BULK_RESULT);
+}
+
+/** `bulk_delete_<model>(filters)`: Django's `qs.delete()`. */
+export function bulkDeleteDocument(model: ModelMeta, filters: FilterInput | undefined): Document {
+  return operation('mutation', model.roots.bulk_delete!, { filters: `${model.inputs.filter}!` },
+    { filters: filters ?? {} }, BULK_RESULT);
+}
+
+/** `bulk_create_<model>(data: [...])`. */
+export function bulkCreateDocument(model: ModelMeta, rows: readonly object[], fields: readonly string[] | null): Document {
+  return operation('mutation', model.roots.bulk_create!, { data: `[${model.inputs.create}!]!` }, { data: rows },
+    `${BULK_RESULT} nodes { ${selection(model, fields)} }`);
+}
+
+/** `get_or_create_<model>` / `update_or_create_<model>(lookup, defaults, create_defaults)`. */
+export function upsertDocument(model: ModelMeta, op: 'get_or_create' | 'update_or_create', lookup: object,
+  defaults: object | undefined, createDefaults: object | undefined, fields: readonly string[] | null): Document {
+  const types: Record<string, string> = { lookup: `${model.inputs.lookup}!`, defaults: model.inputs.update! };
+  if (op === 'update_or_create') types.create_defaults = model.inputs.update!;
+  return operation('mutation', model.roots[op]!, types,
+    { lookup, defaults, create_defaults: createDefaults },
+    `ok created pk errors { field message code } node { ${selection(model, fields)} }`);
+}
+
 /** `<model>_changes(filters, after)`; `after` is always declared so a resume can fill it in. */
 export function changesDocument(model: ModelMeta, filters: FilterInput | undefined,
   fields: readonly string[] | null): Document {

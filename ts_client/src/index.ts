@@ -1,7 +1,10 @@
 /** django-graphql-realtime client: the runtime. Generated models import from here. */
 export { Client, configure, createClient, getDefaultClient, type ClientOptions } from './client.js';
 export { authenticate, logout, me, refreshToken, tokenAuth, type CurrentUser, type Credentials, type TokenResult } from './auth.js';
-export { Manager, QuerySet, RelatedManager, defineModel, type Instance, type Model, type PK } from './queryset.js';
+export {
+  Manager, QuerySet, RelatedManager, defineModel, type GetOrCreateArgs, type Instance, type Model, type PK, type RowError,
+  type UpdateOrCreateArgs,
+} from './queryset.js';
 export { backoff, isRetryable, Live, RETRYABLE_CODES, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';
 export { compileKwargs, compileOrder, type Document } from './compile.js';
 export {

@@ -6,8 +6,9 @@
 import type { Client } from './client.js';
 import { getDefaultClient } from './client.js';
 import {
-  changesDocument, compileKwargs, compileOrder, countDocument, createDocument, deleteDocument,
-  listDocument, merge, updateDocument, type Document, type FilterInput, type OrderInput,
+  bulkCreateDocument, bulkDeleteDocument, bulkUpdateDocument, changesDocument, compileKwargs, compileOrder,
+  countDocument, createDocument, deleteDocument, listDocument, merge, updateDocument, upsertDocument,
+  type Document, type FilterInput, type OrderInput,
 } from './compile.js';
 import type { LiveHandlers, LiveSubscription } from './live.js';
 import { LiveQuerySet, type LiveQueryOptions } from './live_queryset.js';
@@ -254,6 +255,41 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
     }, options);
   }
 
+  private bulkFilter(operation: string): FilterInput | undefined {
+    if (this.state.offset !== undefined || this.state.limit !== undefined) {
+      throw new TypeError(`Cannot ${operation} a query once a slice has been taken.`);
+    }
+    return this.filterInput();
+  }
+
+  /**
+   * Django's `qs.update({...})`: every row of this filter the user may read and
+   * change gets the fields (the server runs `full_clean()` on what changed and
+   * `save()` per row, so each row sends one event). All or nothing: a refused row
+   * rejects with ValidationError (errors carry the row's `index` and `pk`).
+   * Resolves to the number of rows changed.
+   */
+  async update(data: T['update']): Promise<number> {
+    const { model } = this.binding;
+    if (!model.roots.bulk_update) throw new Error(`${model.name} does not offer bulk updates.`);
+    const doc = bulkUpdateDocument(model, this.bulkFilter('update'), data);
+    return (await bulkWrite(this.binding, doc, model.roots.bulk_update)).count;
+  }
+
+  /**
+   * Django's `qs.delete()`: resolves to `[total, {"app.Model": n}]` counting the
+   * CASCADE like Django does; refused (FORBIDDEN) when the cascade would delete
+   * objects the user may not delete.
+   */
+  async delete(): Promise<[number, Record<string, number>]> {
+    const { model } = this.binding;
+    if (!model.roots.bulk_delete) throw new Error(`${model.name} does not offer bulk deletes.`);
+    const result = await bulkWrite(this.binding, bulkDeleteDocument(model, this.bulkFilter('delete')),
+      model.roots.bulk_delete);
+    const perModel = Object.fromEntries(result.deleted.map((d) => [d.model, d.count]));
+    return [Object.values(perModel).reduce((a, b) => a + b, 0), perModel];
+  }
+
   /** Event nodes are rows like any other: full rows get their relation managers. */
   private hydrateEvent(event: ChangeEvent<Row>): ChangeEvent<Row> {
     if (this.state.fields !== null || !event.node) return event;
@@ -267,6 +303,33 @@ interface WriteResult {
   errors: FieldError[];
   node: Record<string, unknown> | null;
 }
+
+/** One refused row of a bulk write: its position in the call (or its pk) and why. */
+export interface RowError extends FieldError {
+  index: number;
+  pk: string | null;
+}
+
+interface BulkResult {
+  ok: boolean;
+  count: number;
+  pks: string[];
+  errors: RowError[];
+  deleted: { model: string; count: number }[];
+  nodes?: (Record<string, unknown> | null)[];
+}
+
+async function bulkWrite(binding: Binding, doc: Document, root: string): Promise<BulkResult> {
+  const data = await clientOf(binding).request<Record<string, BulkResult>>(doc.query, doc.variables);
+  const result = data[root]!;
+  if (!result.ok) throw new ValidationError(binding.model.name, result.errors);
+  return result;
+}
+
+/** Django's `get_or_create(defaults=..., **lookup)`: the lookup and its `defaults`. */
+export type GetOrCreateArgs<T extends ModelTypes> = T['lookup'] & { defaults?: T['update'] };
+/** Django's `update_or_create(defaults=..., create_defaults=..., **lookup)`. */
+export type UpdateOrCreateArgs<T extends ModelTypes> = GetOrCreateArgs<T> & { create_defaults?: T['update'] };
 
 /** `Model.objects`: the entry point for querysets and writes. */
 export class Manager<T extends ModelTypes> {
@@ -344,6 +407,47 @@ export class Manager<T extends ModelTypes> {
   delete(pk: PK): Promise<Instance<T>> {
     const { model } = this.binding;
     return this.write(deleteDocument(model, pk, null), model.roots.delete);
+  }
+
+  /**
+   * Create many rows in one transaction (each validated and saved, one event per
+   * row); all or nothing. Resolves to the rows in order (`null` where the user
+   * may not read a created row). At most the server's BULK_MAX_ROWS per call.
+   */
+  async bulk_create(rows: readonly T['create'][]): Promise<(Instance<T> | null)[]> {
+    const { model } = this.binding;
+    if (!model.roots.bulk_create) throw new Error(`${model.name} does not offer bulk creates.`);
+    const result = await bulkWrite(this.binding, bulkCreateDocument(model, rows, null), model.roots.bulk_create);
+    return (result.nodes ?? []).map((node) => (node ? hydrate(this.binding, node) as Instance<T> : null));
+  }
+
+  private async upsert(op: 'get_or_create' | 'update_or_create',
+    args: UpdateOrCreateArgs<T>): Promise<[Instance<T>, boolean]> {
+    const { model } = this.binding;
+    const root = model.roots[op];
+    if (!root) throw new Error(`${model.name} does not offer ${op}.`);
+    const { defaults, create_defaults: createDefaults, ...lookup } = args as Record<string, unknown>;
+    const doc = upsertDocument(model, op, lookup, defaults as object | undefined,
+      createDefaults as object | undefined, null);
+    const data = await clientOf(this.binding).request<Record<string, WriteResult & { created: boolean }>>(
+      doc.query, doc.variables);
+    const result = data[root]!;
+    if (!result.ok) throw new ValidationError(model.name, result.errors);
+    return [hydrate(this.binding, result.node ?? { [model.pk]: result.pk }) as Instance<T>, result.created];
+  }
+
+  /**
+   * Django's `get_or_create`: `[obj, created]`. The lookup names unique fields
+   * (`{name: 'go', defaults: {...}}`); an existing row is returned when the user may
+   * read it, otherwise one is created (which needs the add permission).
+   */
+  get_or_create(args: GetOrCreateArgs<T>): Promise<[Instance<T>, boolean]> {
+    return this.upsert('get_or_create', args);
+  }
+
+  /** Django's `update_or_create` (an upsert on unique fields): `[obj, created]`. */
+  update_or_create(args: UpdateOrCreateArgs<T>): Promise<[Instance<T>, boolean]> {
+    return this.upsert('update_or_create', args);
   }
 }
 

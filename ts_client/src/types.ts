@@ -71,6 +71,8 @@ export interface ModelTypes {
   order: string;
   create: object;
   update: object;
+  /** Exact values of unique fields, for get_or_create / update_or_create. */
+  lookup: object;
   /** To-many relations: accessor name -> target model types. */
   related: object;
 }
@@ -108,8 +110,13 @@ export interface ModelMeta {
     update?: string;
     delete?: string;
     changes?: string;
+    bulk_update?: string;
+    bulk_delete?: string;
+    bulk_create?: string;
+    get_or_create?: string;
+    update_or_create?: string;
   };
-  inputs: { filter: string; order: string; create?: string; update?: string };
+  inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string };
 }
 
 export interface SchemaMeta {

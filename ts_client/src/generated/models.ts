@@ -26,6 +26,12 @@ export interface ArticleFilter {
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
 }
+export interface ArticleLookupInput {
+  title?: string | null;
+  content?: string | null;
+  published?: boolean | null;
+  author?: string | number | null;
+}
 export interface ArticleOrder {
   id?: Ordering | null;
   title?: Ordering | null;
@@ -65,6 +71,12 @@ export interface CommentFilter {
   AND?: Array<CommentFilter> | null;
   OR?: Array<CommentFilter> | null;
   NOT?: CommentFilter | null;
+}
+export interface CommentLookupInput {
+  body?: string | null;
+  status?: CommentStatus | null;
+  article?: string | number | null;
+  author?: string | number | null;
 }
 export interface CommentOrder {
   id?: Ordering | null;
@@ -166,6 +178,12 @@ export interface ProfileFilter {
   OR?: Array<ProfileFilter> | null;
   NOT?: ProfileFilter | null;
 }
+export interface ProfileLookupInput {
+  bio?: string | null;
+  website?: string | null;
+  role?: ProfileRole | null;
+  user?: string | number | null;
+}
 export interface ProfileOrder {
   id?: Ordering | null;
   user_id?: Ordering | null;
@@ -216,6 +234,9 @@ export interface TagFilter {
   AND?: Array<TagFilter> | null;
   OR?: Array<TagFilter> | null;
   NOT?: TagFilter | null;
+}
+export interface TagLookupInput {
+  name?: string | null;
 }
 export interface TagOrder {
   id?: Ordering | null;
@@ -287,6 +308,11 @@ export interface UserFilter {
   AND?: Array<UserFilter> | null;
   OR?: Array<UserFilter> | null;
   NOT?: UserFilter | null;
+}
+export interface UserLookupInput {
+  email?: string | null;
+  username?: string | null;
+  is_active?: boolean | null;
 }
 export interface UserOrder {
   id?: Ordering | null;
@@ -377,6 +403,7 @@ export interface TaskRunTypes extends ModelTypes {
   order: TaskRunOrderKey;
   create: never;
   update: never;
+  lookup: never;
   related: {  };
 }
 
@@ -424,6 +451,7 @@ export interface UserTypes extends ModelTypes {
   order: UserOrderKey;
   create: UserCreateInput;
   update: UserUpdateInput;
+  lookup: UserLookupInput;
   related: { article_set: ArticleTypes; comment_set: CommentTypes };
 }
 
@@ -473,6 +501,7 @@ export interface ArticleTypes extends ModelTypes {
   order: ArticleOrderKey;
   create: ArticleCreateInput;
   update: ArticleUpdateInput;
+  lookup: ArticleLookupInput;
   related: { tags: TagTypes; comment_set: CommentTypes };
 }
 
@@ -506,6 +535,7 @@ export interface TagTypes extends ModelTypes {
   order: TagOrderKey;
   create: TagCreateInput;
   update: TagUpdateInput;
+  lookup: TagLookupInput;
   related: { articles: ArticleTypes };
 }
 
@@ -551,6 +581,7 @@ export interface CommentTypes extends ModelTypes {
   order: CommentOrderKey;
   create: CommentCreateInput;
   update: CommentUpdateInput;
+  lookup: CommentLookupInput;
   related: {  };
 }
 
@@ -590,6 +621,7 @@ export interface ProfileTypes extends ModelTypes {
   order: ProfileOrderKey;
   create: ProfileCreateInput;
   update: ProfileUpdateInput;
+  lookup: ProfileLookupInput;
   related: {  };
 }
 
@@ -877,13 +909,19 @@ export const schema: SchemaMeta = {
         "create": "create_user",
         "update": "update_user",
         "delete": "delete_user",
-        "changes": "user_changes"
+        "changes": "user_changes",
+        "bulk_update": "bulk_update_user",
+        "bulk_delete": "bulk_delete_user",
+        "bulk_create": "bulk_create_user",
+        "get_or_create": "get_or_create_user",
+        "update_or_create": "update_or_create_user"
       },
       "inputs": {
         "filter": "UserFilter",
         "order": "UserOrder",
         "create": "UserCreateInput",
-        "update": "UserUpdateInput"
+        "update": "UserUpdateInput",
+        "lookup": "UserLookupInput"
       }
     },
     "Article": {
@@ -925,13 +963,19 @@ export const schema: SchemaMeta = {
         "create": "create_article",
         "update": "update_article",
         "delete": "delete_article",
-        "changes": "article_changes"
+        "changes": "article_changes",
+        "bulk_update": "bulk_update_article",
+        "bulk_delete": "bulk_delete_article",
+        "bulk_create": "bulk_create_article",
+        "get_or_create": "get_or_create_article",
+        "update_or_create": "update_or_create_article"
       },
       "inputs": {
         "filter": "ArticleFilter",
         "order": "ArticleOrder",
         "create": "ArticleCreateInput",
-        "update": "ArticleUpdateInput"
+        "update": "ArticleUpdateInput",
+        "lookup": "ArticleLookupInput"
       }
     },
     "Tag": {
@@ -957,13 +1001,19 @@ export const schema: SchemaMeta = {
         "create": "create_tag",
         "update": "update_tag",
         "delete": "delete_tag",
-        "changes": "tag_changes"
+        "changes": "tag_changes",
+        "bulk_update": "bulk_update_tag",
+        "bulk_delete": "bulk_delete_tag",
+        "bulk_create": "bulk_create_tag",
+        "get_or_create": "get_or_create_tag",
+        "update_or_create": "update_or_create_tag"
       },
       "inputs": {
         "filter": "TagFilter",
         "order": "TagOrder",
         "create": "TagCreateInput",
-        "update": "TagUpdateInput"
+        "update": "TagUpdateInput",
+        "lookup": "TagLookupInput"
       }
     },
     "Comment": {
@@ -999,13 +1049,19 @@ export const schema: SchemaMeta = {
         "create": "create_comment",
         "update": "update_comment",
         "delete": "delete_comment",
-        "changes": "comment_changes"
+        "changes": "comment_changes",
+        "bulk_update": "bulk_update_comment",
+        "bulk_delete": "bulk_delete_comment",
+        "bulk_create": "bulk_create_comment",
+        "get_or_create": "get_or_create_comment",
+        "update_or_create": "update_or_create_comment"
       },
       "inputs": {
         "filter": "CommentFilter",
         "order": "CommentOrder",
         "create": "CommentCreateInput",
-        "update": "CommentUpdateInput"
+        "update": "CommentUpdateInput",
+        "lookup": "CommentLookupInput"
       }
     },
     "Profile": {
@@ -1034,13 +1090,19 @@ export const schema: SchemaMeta = {
         "create": "create_profile",
         "update": "update_profile",
         "delete": "delete_profile",
-        "changes": "profile_changes"
+        "changes": "profile_changes",
+        "bulk_update": "bulk_update_profile",
+        "bulk_delete": "bulk_delete_profile",
+        "bulk_create": "bulk_create_profile",
+        "get_or_create": "get_or_create_profile",
+        "update_or_create": "update_or_create_profile"
       },
       "inputs": {
         "filter": "ProfileFilter",
         "order": "ProfileOrder",
         "create": "ProfileCreateInput",
-        "update": "ProfileUpdateInput"
+        "update": "ProfileUpdateInput",
+        "lookup": "ProfileLookupInput"
       }
     }
   }
