@@ -19,10 +19,12 @@ from graphql import GraphQLSchema
 from graphql.utilities import introspection_from_schema
 
 from api_graphql import bulk, field_types, filters
+from api_graphql.computed import ComputedSpec
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.mutations import create_input_name, payload_name, update_input_name
 from api_graphql.ordering import DIRECTIONS
 from api_graphql.schema import BuiltSchema
+from api_graphql.signatures import manifest_arguments
 
 MANIFEST_VERSION = 1
 #: Lookups whose operand is not the column's own scalar.
@@ -156,6 +158,24 @@ def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, 
         },
         "fields": {f.name: _field(spec, f) for f in spec.fields.values()},
         "relations": {r.name: _relation(r, spec, graph) for r in spec.relations.values()},
+        "computed": {c.name: _computed(c) for c in spec.computed.values()},
+    }
+
+
+def _computed(computed: ComputedSpec) -> dict[str, Any]:
+    """A property, method or annotation: its type, arguments, and whether it is SQL."""
+    sql = computed.column is not None
+    return {
+        "kind": computed.kind,
+        "graphql_type": computed.type.graphql_type,
+        "scalar": computed.type.kind.name,
+        "nullable": computed.type.nullable,
+        "many": computed.type.many,
+        "arguments": manifest_arguments(computed.arguments),
+        "lookups": list(computed.type.kind.lookups) if sql else [],
+        "transforms": dict(computed.type.kind.transforms) if sql else {},
+        "filterable": sql,
+        "orderable": sql and computed.type.kind.name not in {"JSON", "Base64"},
     }
 
 

@@ -23,11 +23,17 @@ import {
  *   lookups: string[], transforms: Record<string, string>, orderable: boolean}} FieldEntry
  * @typedef {{kind: string, many: boolean, target: string | null, target_type: string | null,
  *   django_field: string, reverse: string | null, filterable: boolean, orderable: boolean}} RelationEntry
+ * @typedef {{graphql_type: string, required: boolean, model: string | null}} ArgumentEntry
+ * @typedef {{kind: 'property' | 'method' | 'annotation', graphql_type: string, scalar: string,
+ *   nullable: boolean, many: boolean, arguments: Record<string, ArgumentEntry>,
+ *   lookups: string[], transforms: Record<string, string>, filterable: boolean,
+ *   orderable: boolean}} ComputedEntry
  * @typedef {{label: string, type_name: string, pk: string, queries: Record<string, string>,
  *   filter_type: string, order_type: string,
  *   mutations: Record<string, {field: string, input: string | null}>,
  *   subscription: {field: string, type: string} | null,
- *   fields: Record<string, FieldEntry>, relations: Record<string, RelationEntry>}} ModelEntry
+ *   fields: Record<string, FieldEntry>, relations: Record<string, RelationEntry>,
+ *   computed?: Record<string, ComputedEntry>}} ModelEntry
  * @typedef {{version: number, scalars: Record<string, LookupSet>, models: Record<string, ModelEntry>}} Manifest
  */
 
@@ -188,11 +194,18 @@ function modelTypes(model, byLabel, setName, depth) {
     lines.push(`  /** ${f.django_field}${detail}${f.primary_key ? ', primary key' : ''} */`);
     lines.push(`  ${name}: ${base}${f.nullable || f.graphql_type === 'File' ? ' | null' : ''};`);
   }
+  const computed = Object.entries(model.computed ?? {});
+  for (const [name, c] of computed) {
+    if (c.kind === 'method') continue;
+    lines.push(`  /** ${c.kind === 'annotation' ? 'annotation (SQL: filterable, orderable)' : 'property'} */`);
+    lines.push(`  readonly ${name}: ${computedType(c)};`);
+  }
   lines.push('}');
   const specs = Object.entries(model.fields).map(([name, f]) => {
     const spec = `L_${setName(f)}`;
     return `${name}: ${f.nullable ? `Nullable<${spec}>` : spec}`;
   });
+  for (const [name, c] of computed) if (c.filterable) specs.push(`${name}: Nullable<L_${c.scalar}>`);
   lines.push(`type ${t}Lookups = { ${specs.join('; ')} };`);
   const pkSet = `L_${setName(model.fields[model.pk] ?? fail(`${t} lacks its pk`))}`;
   lines.push(`type ${t}Depth0 = OwnEntries<${t}Lookups> | Entries<'pk', ${pkSet}>;`);
@@ -212,7 +225,8 @@ function modelTypes(model, byLabel, setName, depth) {
   }
   lines.push(`export type ${t}Kwargs = Kwargs<${t}Depth${depth}>;`);
 
-  const own = ['pk', ...Object.entries(model.fields).filter(([, f]) => f.orderable).map(([n]) => n)];
+  const own = ['pk', ...Object.entries(model.fields).filter(([, f]) => f.orderable).map(([n]) => n),
+    ...computed.filter(([, c]) => c.orderable).map(([n]) => n)];
   lines.push(`type ${t}Order0 = ${union(own)};`);
   for (let d = 1; d <= depth; d++) {
     const parts = [`${t}Order0`];
@@ -224,6 +238,16 @@ function modelTypes(model, byLabel, setName, depth) {
   const related = Object.entries(model.relations)
     .filter(([, r]) => r.many && r.target && r.reverse)
     .map(([name, r]) => `${name}: ${target(r).type_name}Types`);
+  lines.push(`export interface ${t}Methods {`);
+  for (const [name, c] of computed) {
+    if (c.kind !== 'method') continue;
+    const args = Object.entries(c.arguments);
+    const optional = args.every(([, a]) => !a.required);
+    const params = args.map(([n, a]) => `${n}${a.required ? '' : '?'}: ${argumentType(a.graphql_type)}`);
+    lines.push(`  /** The model method \`${name}\`, run on the server. */`);
+    lines.push(`  ${name}(args${optional ? '?' : ''}: { ${params.join('; ')} }): Promise<${computedType(c)}>;`);
+  }
+  lines.push('}');
   const create = model.mutations.create?.input ?? 'never';
   const update = model.mutations.update?.input ?? 'never';
   const lookup = model.mutations.get_or_create?.input ?? model.mutations.update_or_create?.input ?? 'never';
@@ -238,6 +262,7 @@ function modelTypes(model, byLabel, setName, depth) {
     `  update: ${update};`,
     `  lookup: ${lookup};`,
     `  related: { ${related.join('; ')} };`,
+    `  methods: ${t}Methods;`,
     '}',
   );
   return lines;
@@ -266,7 +291,13 @@ function modelMeta(model, byLabel, setName) {
   return {
     name: model.type_name,
     pk: model.pk,
-    fields: Object.fromEntries(Object.entries(model.fields).map(([name, f]) => [name, setName(f)])),
+    fields: Object.fromEntries([
+      ...Object.entries(model.fields).map(([name, f]) => [name, setName(f)]),
+      ...Object.entries(model.computed ?? {}).filter(([, c]) => c.filterable).map(([name, c]) => [name, c.scalar]),
+    ]),
+    computed: Object.fromEntries(Object.entries(model.computed ?? {}).map(([name, c]) => [name, {
+      kind: c.kind, arguments: Object.fromEntries(Object.entries(c.arguments).map(([n, a]) => [n, a.graphql_type])),
+    }])),
     files: Object.entries(model.fields).filter(([, f]) => f.graphql_type === 'File').map(([n]) => n),
     relations,
     roots: { get: roots.get, list: roots.list, count: roots.count, create: roots.create, update: roots.update,
@@ -309,6 +340,30 @@ function taskModule(schema) {
   }
   lines.push('} as const;', '');
   return lines.join('\n');
+}
+
+/**
+ * The TypeScript of a computed value (`Int!` -> number, `[String!]` -> Array<string> | null).
+ * @param {{graphql_type: string, scalar: string}} c
+ */
+function computedType(c) {
+  const nullable = !c.graphql_type.endsWith('!');
+  const many = c.graphql_type.startsWith('[');
+  const base = OUTPUT[/** @type {keyof typeof OUTPUT} */ (c.scalar)] ?? 'string';
+  return `${many ? `Array<${base}>` : base}${nullable ? ' | null' : ''}`;
+}
+
+/**
+ * What an argument accepts, from its GraphQL spelling.
+ * @param {string} graphqlType
+ */
+function argumentType(graphqlType) {
+  const nullable = !graphqlType.endsWith('!');
+  const bare = graphqlType.replace(/!$/, '');
+  const many = bare.startsWith('[');
+  const name = bare.replace(/^\[|!?\]$/g, '');
+  const base = INPUT[/** @type {keyof typeof INPUT} */ (name)] ?? 'string';
+  return `${many ? `ReadonlyArray<${base}>` : base}${nullable ? ' | null' : ''}`;
 }
 
 /** @param {string} message @returns {never} */

@@ -4,6 +4,7 @@
  * relation `author`, then the column `username`, then the lookup `iexact`; a path
  * that ends on a relation compares the target's primary key (`author: 5`).
  */
+import { computedColumns } from './computed.js';
 import { LookupError } from './protocol.js';
 import type { ModelMeta, SchemaMeta } from './types.js';
 
@@ -93,11 +94,12 @@ export function compileOrder(schema: SchemaMeta, model: ModelMeta, key: string):
   return walk(model, parts);
 }
 
-/** The selection of a row: every column by default, files as `{name url}`. */
+/** The selection of a row: every column and computed property by default, files as `{name url}`. */
 export function selection(model: ModelMeta, fields: readonly string[] | null): string {
-  return (fields ?? Object.keys(model.fields))
+  const properties = computedColumns(model);
+  return (fields ?? [...Object.keys(model.fields), ...properties.filter((p) => !(p in model.fields))])
     .map((f) => {
-      if (!(f in model.fields)) throw new LookupError(`${model.name} has no field '${f}'.`);
+      if (!(f in model.fields) && !properties.includes(f)) throw new LookupError(`${model.name} has no field '${f}'.`);
       return model.files.includes(f) ? `${f} { name url }` : f;
     })
     .join(' ');

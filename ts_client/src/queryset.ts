@@ -5,6 +5,7 @@
  */
 import type { Client } from './client.js';
 import { getDefaultClient } from './client.js';
+import { callMethod } from './computed.js';
 import {
   bulkCreateDocument, bulkDeleteDocument, bulkUpdateDocument, changesDocument, compileKwargs, compileOrder,
   countDocument, createDocument, deleteDocument, listDocument, merge, updateDocument, upsertDocument,
@@ -15,10 +16,10 @@ import { LiveQuerySet, type LiveQueryOptions } from './live_queryset.js';
 import { DoesNotExist, MultipleObjectsReturned, ValidationError, type ChangeEvent, type FieldError } from './protocol.js';
 import type { ModelMeta, ModelTypes, OrderBy, SchemaMeta } from './types.js';
 
-/** A row with its relation managers (`user.article_set`), as `all()` returns it. */
+/** A row with its relation managers (`user.article_set`) and model methods, as `all()` returns it. */
 export type Instance<T extends ModelTypes> = T['fields'] & {
   readonly [K in keyof T['related']]: T['related'][K] extends ModelTypes ? RelatedManager<T['related'][K]> : never;
-};
+} & (T extends { methods: infer M } ? Readonly<M> : unknown);
 
 /** The pk as filters and mutations accept it. */
 export type PK = string | number;
@@ -60,6 +61,14 @@ function hydrate(binding: Binding, row: Record<string, unknown>): object {
       Object.defineProperty(proto, name, {
         get(this: Record<string, unknown>) {
           return new RelatedManager(binding, name, this[binding.model.pk] as PK);
+        },
+      });
+    }
+    for (const [name, computed] of Object.entries(binding.model.computed ?? {})) {
+      if (computed.kind !== 'method') continue;
+      Object.defineProperty(proto, name, {
+        value(this: Record<string, unknown>, args: Record<string, unknown> = {}) {
+          return callMethod(clientOf(binding), binding.model, name, this[binding.model.pk] as PK, args);
         },
       });
     }

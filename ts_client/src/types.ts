@@ -75,6 +75,8 @@ export interface ModelTypes {
   lookup: object;
   /** To-many relations: accessor name -> target model types. */
   related: object;
+  /** Model methods exposed as computed fields: `article.summary({words: 3})`. */
+  methods?: object;
 }
 
 // ---- runtime metadata emitted by the generator ------------------------------------
@@ -117,6 +119,14 @@ export interface ModelMeta {
     update_or_create?: string;
   };
   inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string };
+  /** Properties, methods and annotations the server computes (annotations are in `fields` too). */
+  computed?: Readonly<Record<string, ComputedMeta>>;
+}
+
+export interface ComputedMeta {
+  kind: 'property' | 'method' | 'annotation';
+  /** Argument name -> its GraphQL type (`Int!`), for methods. */
+  arguments: Readonly<Record<string, string>>;
 }
 
 export interface SchemaMeta {

@@ -22,6 +22,7 @@ export interface ArticleFilter {
   tags?: TagFilter | null;
   comment_set?: CommentFilter | null;
   author?: UserFilter | null;
+  title_length?: IntFilter | null;
   AND?: Array<ArticleFilter> | null;
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
@@ -40,6 +41,7 @@ export interface ArticleOrder {
   published?: Ordering | null;
   created_at?: Ordering | null;
   author?: UserOrder | null;
+  title_length?: Ordering | null;
 }
 export interface ArticleUpdateInput {
   title?: string | null;
@@ -395,6 +397,8 @@ type TaskRunOrder0 = "pk" | "id" | "task_id" | "task_name" | "started_by_id" | "
 type TaskRunOrder1 = TaskRunOrder0;
 type TaskRunOrder2 = TaskRunOrder0;
 export type TaskRunOrderKey = TaskRunOrder2;
+export interface TaskRunMethods {
+}
 export interface TaskRunTypes extends ModelTypes {
   name: "TaskRun";
   fields: TaskRunFields;
@@ -405,6 +409,7 @@ export interface TaskRunTypes extends ModelTypes {
   update: never;
   lookup: never;
   related: {  };
+  methods: TaskRunMethods;
 }
 
 // myproject.user
@@ -443,6 +448,8 @@ type UserOrder0 = "pk" | "id" | "email" | "username" | "is_active" | "created_at
 type UserOrder1 = UserOrder0 | "profile" | `profile__${ProfileOrder0}`;
 type UserOrder2 = UserOrder0 | "profile" | `profile__${ProfileOrder1}`;
 export type UserOrderKey = UserOrder2;
+export interface UserMethods {
+}
 export interface UserTypes extends ModelTypes {
   name: "User";
   fields: UserFields;
@@ -453,6 +460,7 @@ export interface UserTypes extends ModelTypes {
   update: UserUpdateInput;
   lookup: UserLookupInput;
   related: { article_set: ArticleTypes; comment_set: CommentTypes };
+  methods: UserMethods;
 }
 
 // myproject.article
@@ -469,8 +477,14 @@ export interface ArticleFields {
   published: boolean;
   /** DateTimeField */
   created_at: string;
+  /** property */
+  readonly reading_time: number;
+  /** property */
+  readonly tag_names: Array<string>;
+  /** annotation (SQL: filterable, orderable) */
+  readonly title_length: number | null;
 }
-type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime };
+type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; title_length: Nullable<L_Int> };
 type ArticleDepth0 = OwnEntries<ArticleLookups> | Entries<'pk', L_ID>;
 type ArticleDepth1 =
   | ArticleDepth0
@@ -489,10 +503,14 @@ type ArticleDepth2 =
   | Entries<"author", L_ID>
   | Span<"author", UserDepth1>;
 export type ArticleKwargs = Kwargs<ArticleDepth2>;
-type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at";
+type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length";
 type ArticleOrder1 = ArticleOrder0 | "author" | `author__${UserOrder0}`;
 type ArticleOrder2 = ArticleOrder0 | "author" | `author__${UserOrder1}`;
 export type ArticleOrderKey = ArticleOrder2;
+export interface ArticleMethods {
+  /** The model method `summary`, run on the server. */
+  summary(args?: { words?: number }): Promise<string>;
+}
 export interface ArticleTypes extends ModelTypes {
   name: "Article";
   fields: ArticleFields;
@@ -503,6 +521,7 @@ export interface ArticleTypes extends ModelTypes {
   update: ArticleUpdateInput;
   lookup: ArticleLookupInput;
   related: { tags: TagTypes; comment_set: CommentTypes };
+  methods: ArticleMethods;
 }
 
 // myproject.tag
@@ -527,6 +546,8 @@ type TagOrder0 = "pk" | "id" | "name";
 type TagOrder1 = TagOrder0;
 type TagOrder2 = TagOrder0;
 export type TagOrderKey = TagOrder2;
+export interface TagMethods {
+}
 export interface TagTypes extends ModelTypes {
   name: "Tag";
   fields: TagFields;
@@ -537,6 +558,7 @@ export interface TagTypes extends ModelTypes {
   update: TagUpdateInput;
   lookup: TagLookupInput;
   related: { articles: ArticleTypes };
+  methods: TagMethods;
 }
 
 // myproject.comment
@@ -573,6 +595,8 @@ type CommentOrder0 = "pk" | "id" | "article_id" | "author_id" | "body" | "status
 type CommentOrder1 = CommentOrder0 | "article" | `article__${ArticleOrder0}` | "author" | `author__${UserOrder0}`;
 type CommentOrder2 = CommentOrder0 | "article" | `article__${ArticleOrder1}` | "author" | `author__${UserOrder1}`;
 export type CommentOrderKey = CommentOrder2;
+export interface CommentMethods {
+}
 export interface CommentTypes extends ModelTypes {
   name: "Comment";
   fields: CommentFields;
@@ -583,6 +607,7 @@ export interface CommentTypes extends ModelTypes {
   update: CommentUpdateInput;
   lookup: CommentLookupInput;
   related: {  };
+  methods: CommentMethods;
 }
 
 // myproject.profile
@@ -613,6 +638,8 @@ type ProfileOrder0 = "pk" | "id" | "user_id" | "bio" | "website" | "role";
 type ProfileOrder1 = ProfileOrder0 | "user" | `user__${UserOrder0}`;
 type ProfileOrder2 = ProfileOrder0 | "user" | `user__${UserOrder1}`;
 export type ProfileOrderKey = ProfileOrder2;
+export interface ProfileMethods {
+}
 export interface ProfileTypes extends ModelTypes {
   name: "Profile";
   fields: ProfileFields;
@@ -623,6 +650,7 @@ export interface ProfileTypes extends ModelTypes {
   update: ProfileUpdateInput;
   lookup: ProfileLookupInput;
   related: {  };
+  methods: ProfileMethods;
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -858,6 +886,7 @@ export const schema: SchemaMeta = {
         "finished_at": "DateTime",
         "updated_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {},
       "roots": {
@@ -881,6 +910,7 @@ export const schema: SchemaMeta = {
         "is_active": "Boolean",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article_set": {
@@ -933,7 +963,28 @@ export const schema: SchemaMeta = {
         "content": "String",
         "author_id": "ID",
         "published": "Boolean",
-        "created_at": "DateTime"
+        "created_at": "DateTime",
+        "title_length": "Int"
+      },
+      "computed": {
+        "reading_time": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "summary": {
+          "kind": "method",
+          "arguments": {
+            "words": "Int!"
+          }
+        },
+        "tag_names": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "title_length": {
+          "kind": "annotation",
+          "arguments": {}
+        }
       },
       "files": [],
       "relations": {
@@ -985,6 +1036,7 @@ export const schema: SchemaMeta = {
         "id": "ID",
         "name": "String"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "articles": {
@@ -1027,6 +1079,7 @@ export const schema: SchemaMeta = {
         "status": "CommentStatus",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article": {
@@ -1074,6 +1127,7 @@ export const schema: SchemaMeta = {
         "website": "String",
         "role": "ProfileRole"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "user": {
