@@ -95,6 +95,16 @@ test('the rows show their author and tags, as Django\'s permissions allow', asyn
     });
   }
   assert.equal(await page.locator('#articles .edit').count(), 10, 'an editor may edit every row');
+
+  // A tag added from another client (a many-to-many change) appears on its row.
+  const tags = /** @type {{ tag_list: { id: string, name: string }[] }} */ (
+    await api.client.request('{ tag_list(limit: 100) { id name } }')).tag_list;
+  const extra = tags.find((tag) => !first.tags.some((t) => t.name === tag.name));
+  assert.ok(extra, 'a tag the first article does not have');
+  await api.articles.update(first.id, { tags: { add: [extra.id] } });
+  await row(page, first.id).locator('.tag', { hasText: extra.name }).waitFor();
+  assert.deepEqual(await row(page, first.id).locator('.tag').allTextContents(),
+    [...first.tags.map((t) => t.name), extra.name].sort());
   await screenshot(page, 'live-app-authors-tags');
   assert.deepEqual(reader.external, [], 'the page needs nothing off this machine');
   await page.close();
@@ -119,6 +129,11 @@ test('log in: a wrong password is refused on the form, the right one logs in, lo
   await page.locator('#login').waitFor();
   await page.locator('#articles .author', { hasText: 'author hidden' }).first().waitFor();
   assert.equal(await page.locator('#articles .edit').count(), 0);
+  // A viewer (Django's view permissions only) sees the authors but may not edit.
+  await logIn(page, { username: 'viewer', password: ADMIN.password });
+  await page.locator('#who', { hasText: 'Logged in as viewer' }).waitFor();
+  await page.locator('#articles .author', { hasText: 'by ' }).first().waitFor();
+  assert.equal(await page.locator('#articles .edit').count(), 0, 'no Edit buttons without the change permission');
   await page.close();
 });
 
