@@ -68,6 +68,7 @@ def _field(spec: ModelSpec, field: FieldSpec) -> dict[str, Any]:
         "scalar": field.kind.name,
         "nullable": field.nullable,
         "primary_key": bool(django_field.primary_key),
+        "unique": bool(django_field.unique),
         "editable": field.editable,
         "max_length": getattr(django_field, "max_length", None),
         "relation": relation,
@@ -116,6 +117,13 @@ def _relation(relation: RelationSpec, source: ModelSpec, graph: ModelGraph) -> d
     }
 
 
+def _latest_by(spec: ModelSpec) -> list[str]:
+    latest_by = spec.model._meta.get_latest_by
+    if latest_by is None:
+        return []
+    return [latest_by] if isinstance(latest_by, str) else list(latest_by)
+
+
 def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, Any]:
     queries = _root_fields(built.graphql_schema, "query")
     mutations = _root_fields(built.graphql_schema, "mutation")
@@ -141,6 +149,8 @@ def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, 
         "object_name": spec.model._meta.object_name,
         "type_name": spec.type_name,
         "pk": spec.pk.name,
+        # Meta.get_latest_by as a list of order keys (latest() / earliest() without fields).
+        "get_latest_by": _latest_by(spec),
         "queries": {
             role: field_name
             for role, field_name in (("get", name), ("list", f"{name}_list"),

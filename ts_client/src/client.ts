@@ -21,6 +21,11 @@ export interface ClientOptions {
   WebSocket?: WebSocketLike;
   /** Rows per request when a queryset has no limit (the server's max page size). */
   pageSize?: number;
+  /**
+   * The server's MAX_COMPLEXITY (default 100,000): pages of rows with prefetched
+   * relations are sized to stay under it.
+   */
+  maxComplexity?: number;
   live?: LiveOptions;
 }
 
@@ -31,6 +36,7 @@ export class Client {
   readonly url: string;
   readonly wsUrl: string;
   readonly pageSize: number;
+  readonly maxComplexity: number;
   readonly live: Live;
   private token: string | null;
   private readonly headers: Record<string, string>;
@@ -49,6 +55,7 @@ export class Client {
     this.headers = options.headers ?? {};
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.pageSize = options.pageSize ?? 1000;
+    this.maxComplexity = options.maxComplexity ?? 100_000;
     this.live = new Live(this, options.WebSocket, options.live);
   }
 

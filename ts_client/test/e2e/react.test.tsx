@@ -148,14 +148,19 @@ describe('useQuerySet', () => {
   });
 
   it('shows a refused query as an error state, not a thrown render', async () => {
+    const overcommitted = await clientAs('editor', { maxComplexity: 10_000_000 });
     function TooMany() {
-      const { error, loading } = useQuerySet(Article.objects.using(editor).values('id').limit(100_000));
+      // A client told the server allows more than it does sends a page the server refuses
+      // (a limit above the server's page is paged, as Django's qs[:n], so that is not refused).
+      const { error, loading } = useQuerySet(
+        Article.objects.using(overcommitted).prefetch_related('tags', 'comment_set__author').limit(500));
       if (loading) return <p>loading</p>;
       return <p className="error">{error instanceof GraphQLRequestError ? error.code : String(error)}</p>;
     }
     await render(<TooMany />);
     await until(() => container.querySelector('.error') !== null, 20_000, 'the error state');
     expect(container.textContent).toBe('LIMIT_EXCEEDED');
+    await overcommitted.close();
   });
 
   it('null runs nothing', async () => {
