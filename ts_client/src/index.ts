@@ -16,3 +16,4 @@ export {
 export type {
   Entries, Kwargs, LookupSpec, ModelMeta, ModelTypes, Nullable, OrderBy, OwnEntries, PrefixValues, SchemaMeta, Span,
 } from './types.js';
+export { defineTask, FINAL_STATES, TaskFailed, TaskRunHandle, type Task, type TaskRunState, type TaskSpec, type TaskState } from './tasks.js';
