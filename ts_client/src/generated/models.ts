@@ -27,6 +27,7 @@ export interface ArticleFilter {
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
 }
+export type ArticleGroupBy = "id" | "title" | "content" | "author_id" | "published" | "created_at";
 export interface ArticleLookupInput {
   title?: string | null;
   content?: string | null;
@@ -85,6 +86,7 @@ export interface CommentFilter {
   OR?: Array<CommentFilter> | null;
   NOT?: CommentFilter | null;
 }
+export type CommentGroupBy = "id" | "article_id" | "author_id" | "body" | "status" | "created_at";
 export interface CommentLookupInput {
   body?: string | null;
   status?: CommentStatus | null;
@@ -191,6 +193,7 @@ export interface ProfileFilter {
   OR?: Array<ProfileFilter> | null;
   NOT?: ProfileFilter | null;
 }
+export type ProfileGroupBy = "id" | "user_id" | "bio" | "website" | "role";
 export interface ProfileLookupInput {
   bio?: string | null;
   website?: string | null;
@@ -248,6 +251,7 @@ export interface TagFilter {
   OR?: Array<TagFilter> | null;
   NOT?: TagFilter | null;
 }
+export type TagGroupBy = "id" | "name";
 export interface TagLookupInput {
   name?: string | null;
 }
@@ -281,6 +285,7 @@ export interface TaskRunFilter {
   OR?: Array<TaskRunFilter> | null;
   NOT?: TaskRunFilter | null;
 }
+export type TaskRunGroupBy = "id" | "task_id" | "task_name" | "started_by_id" | "state" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at";
 export interface TaskRunOrder {
   id?: Ordering | null;
   task_id?: Ordering | null;
@@ -322,6 +327,7 @@ export interface UserFilter {
   OR?: Array<UserFilter> | null;
   NOT?: UserFilter | null;
 }
+export type UserGroupBy = "id" | "email" | "username" | "is_active" | "created_at";
 export interface UserLookupInput {
   email?: string | null;
   username?: string | null;
@@ -440,6 +446,7 @@ export interface TaskRunTypes extends ModelTypes {
   unique: "pk" | "id" | "task_id";
   methods: TaskRunMethods;
   scopes: TaskRunScopes;
+  aggregates: { numeric: "current" | "total" | "retries"; ordered: "id" | "task_id" | "task_name" | "started_by_id" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at"; countable: "id" | "task_id" | "task_name" | "started_by_id" | "state" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at" };
 }
 
 // myproject.user
@@ -510,6 +517,7 @@ export interface UserTypes extends ModelTypes {
   unique: "pk" | "id" | "email";
   methods: UserMethods;
   scopes: UserScopes;
+  aggregates: { numeric: never; ordered: "id" | "email" | "username" | "created_at"; countable: "id" | "email" | "username" | "is_active" | "created_at" };
 }
 
 // myproject.article
@@ -593,6 +601,7 @@ export interface ArticleTypes extends ModelTypes {
   unique: "pk" | "id";
   methods: ArticleMethods;
   scopes: ArticleScopes;
+  aggregates: { numeric: "title_length"; ordered: "id" | "title" | "content" | "author_id" | "created_at" | "title_length"; countable: "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length" };
 }
 
 // myproject.tag
@@ -649,6 +658,7 @@ export interface TagTypes extends ModelTypes {
   unique: "pk" | "id" | "name";
   methods: TagMethods;
   scopes: TagScopes;
+  aggregates: { numeric: never; ordered: "id" | "name"; countable: "id" | "name" };
 }
 
 // myproject.comment
@@ -717,6 +727,7 @@ export interface CommentTypes extends ModelTypes {
   unique: "pk" | "id";
   methods: CommentMethods;
   scopes: CommentScopes;
+  aggregates: { numeric: never; ordered: "id" | "article_id" | "author_id" | "body" | "created_at"; countable: "id" | "article_id" | "author_id" | "body" | "status" | "created_at" };
 }
 
 // myproject.profile
@@ -779,6 +790,7 @@ export interface ProfileTypes extends ModelTypes {
   unique: "pk" | "id" | "user_id";
   methods: ProfileMethods;
   scopes: ProfileScopes;
+  aggregates: { numeric: never; ordered: "id" | "user_id" | "bio" | "website"; countable: "id" | "user_id" | "bio" | "website" | "role" };
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -1023,7 +1035,8 @@ export const schema: SchemaMeta = {
         "get": "task_run",
         "list": "task_run_list",
         "count": "task_run_count",
-        "changes": "task_run_changes"
+        "changes": "task_run_changes",
+        "aggregate": "task_run_aggregate"
       },
       "inputs": {
         "filter": "TaskRunFilter",
@@ -1082,7 +1095,8 @@ export const schema: SchemaMeta = {
         "bulk_delete": "bulk_delete_user",
         "bulk_create": "bulk_create_user",
         "get_or_create": "get_or_create_user",
-        "update_or_create": "update_or_create_user"
+        "update_or_create": "update_or_create_user",
+        "aggregate": "user_aggregate"
       },
       "inputs": {
         "filter": "UserFilter",
@@ -1169,7 +1183,8 @@ export const schema: SchemaMeta = {
         "bulk_delete": "bulk_delete_article",
         "bulk_create": "bulk_create_article",
         "get_or_create": "get_or_create_article",
-        "update_or_create": "update_or_create_article"
+        "update_or_create": "update_or_create_article",
+        "aggregate": "article_aggregate"
       },
       "inputs": {
         "filter": "ArticleFilter",
@@ -1213,7 +1228,8 @@ export const schema: SchemaMeta = {
         "bulk_delete": "bulk_delete_tag",
         "bulk_create": "bulk_create_tag",
         "get_or_create": "get_or_create_tag",
-        "update_or_create": "update_or_create_tag"
+        "update_or_create": "update_or_create_tag",
+        "aggregate": "tag_aggregate"
       },
       "inputs": {
         "filter": "TagFilter",
@@ -1268,7 +1284,8 @@ export const schema: SchemaMeta = {
         "bulk_delete": "bulk_delete_comment",
         "bulk_create": "bulk_create_comment",
         "get_or_create": "get_or_create_comment",
-        "update_or_create": "update_or_create_comment"
+        "update_or_create": "update_or_create_comment",
+        "aggregate": "comment_aggregate"
       },
       "inputs": {
         "filter": "CommentFilter",
@@ -1314,7 +1331,8 @@ export const schema: SchemaMeta = {
         "bulk_delete": "bulk_delete_profile",
         "bulk_create": "bulk_create_profile",
         "get_or_create": "get_or_create_profile",
-        "update_or_create": "update_or_create_profile"
+        "update_or_create": "update_or_create_profile",
+        "aggregate": "profile_aggregate"
       },
       "inputs": {
         "filter": "ProfileFilter",
