@@ -38,6 +38,9 @@ import {
  * @typedef {{version: number, scalars: Record<string, LookupSet>, models: Record<string, ModelEntry>}} Manifest
  */
 
+/** What generated files import the runtime from, unless told otherwise. */
+export const PACKAGE = 'django-graphql-realtime-client';
+
 /** Wire types of rows (what the server sends). */
 const OUTPUT = {
   ID: 'string', String: 'string', Int: 'number', Float: 'number', Boolean: 'boolean',
@@ -58,10 +61,10 @@ const union = (xs) => (xs.length ? xs.map(quote).join(' | ') : 'never');
 /**
  * @param {{ schemaPath: string, manifestPath: string, outDir: string, depth?: number,
  *   importFrom?: string }} options  importFrom: the runtime module the generated file imports
- *   (the package name in a user's project; '../index.js' inside this package)
+ *   (the package, by name, in a user's project; '../index.js' for the demo models inside it)
  * @returns {Record<string, string>} file name -> content
  */
-export function generate({ schemaPath, manifestPath, outDir, depth = 2, importFrom = '../index.js' }) {
+export function generate({ schemaPath, manifestPath, outDir, depth = 2, importFrom = PACKAGE }) {
   const introspection = JSON.parse(readFileSync(schemaPath, 'utf8'));
   const schema = buildClientSchema(introspection.data ?? introspection);
   /** @type {Manifest} */
