@@ -15,6 +15,9 @@ from myproject.tasks import export_published_articles, send_welcome_email
 
 @api_graphql.register(Article)
 class ArticleConfig(api_graphql.ModelConfig):
+    #: The cover must be one of these images (read from its bytes, not its name).
+    upload_types = {"cover": ["image/png", "image/jpeg", "image/gif", "image/webp"]}
+
     def read_filter(self, user: Any) -> bool | Q:
         return super().read_filter(user) or Q(published=True)
 
