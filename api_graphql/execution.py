@@ -38,7 +38,7 @@ from api_graphql.conf import graphql_settings
 from api_graphql.errors import GraphQLUserError
 from api_graphql.footprint import Footprint, FootprintBuilder, Uncacheable
 from api_graphql.limits import INTROSPECTION_FIELDS, check_complexity, check_document
-from api_graphql.result_cache import ResultCache, current_versions
+from api_graphql.result_cache import ResultCache, current_versions, memory_versions
 from api_graphql.selection import TYPENAME, FieldSelection, SelectionBuilder
 from api_graphql.uploads import contains_upload
 
@@ -122,6 +122,9 @@ class Executor:
         self._plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
         self._lock = Lock()
         self.results = ResultCache()
+        #: The permission scope of anonymous users, once a request computed it (their
+        #: rules may read the database, so the event loop never computes it).
+        self.anonymous_scope: str | None = None
 
     # -- preparation (cached) ----------------------------------------------------
     def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
@@ -302,6 +305,8 @@ class Executor:
         if prepared.kind != "query":
             return None
         scope_key = context.scope.key
+        if not getattr(context.user, "is_authenticated", True):
+            self.anonymous_scope = scope_key
         if scope_key in plan.footprints:
             footprint = plan.footprints[scope_key]
         else:
@@ -310,10 +315,36 @@ class Executor:
                 plan.footprints[scope_key] = footprint
         if footprint is None:
             return None
-        state = current_versions(footprint.labels)
+        state = current_versions(footprint.labels, context.consistency)
         if state is None:
             return None
         return (*plan.key, scope_key), footprint, state[0], state[1]
+
+    def memory_hit(self, query: Any, operation_name: Any, variables: Any,
+                   cursor: dict[str, int] | None) -> dict[str, Any] | None:
+        """An anonymous query's cached answer with no database work and no thread, or
+        None (the request then takes the full path). Only what an earlier request on
+        the full path prepared is used: the plan, the scope, the footprint."""
+        scope_key = self.anonymous_scope
+        if scope_key is None or not isinstance(query, str):
+            return None
+        if operation_name is not None and not isinstance(operation_name, str):
+            return None
+        prepared = self._prepared.get((query, operation_name))
+        if (prepared is None or prepared.kind != "query" or not prepared.native
+                or prepared.introspection):
+            return None
+        try:
+            plan = self.plan(prepared, variables)
+        except RequestError:
+            return None
+        footprint = plan.footprints.get(scope_key)
+        if footprint is None:
+            return None
+        state = memory_versions(footprint.labels, cursor)
+        if state is None:
+            return None
+        return self.results.get((*plan.key, scope_key), state[0], state[1], memory_only=True)
 
     def _footprint(self, context: RequestContext, plan: Plan,
                    handlers: dict[str, Any]) -> Footprint | None:

@@ -210,6 +210,8 @@ class FootprintBuilder:
             elif key in spec.fields:
                 found.add(spec.fields[key].django_field.name)
                 found.add(key)
+            elif key in spec.computed:  # an annotation may read any table
+                raise Uncacheable(f"a filter or ordering on {spec.type_name}.{key}, an annotation")
             elif key in spec.relations:
                 relation = spec.relations[key]
                 found |= relation_names(relation)
@@ -248,6 +250,8 @@ class FootprintBuilder:
 
     def _membership(self, spec: ModelSpec, args: dict[str, Any],
                     extra: set[str] | None = None) -> set[str] | None:
+        if args.get("scopes"):
+            raise Uncacheable(f"a scope of {spec.type_name} is project code")
         names = self._rule(spec) | (extra or set())
         self._filter_names(spec, args.get("filters"), names)
         ordering = self._ordering_names(spec, args)
@@ -289,6 +293,8 @@ class FootprintBuilder:
             elif name in CONNECTION_PARTS:
                 if child.children:
                     self.children(spec, child.children)
+            elif name in spec.computed:  # project code: it may read any table
+                raise Uncacheable(f"{spec.type_name}.{name} is computed by project code")
             else:
                 selected = None  # a field computed in Python: any change may show
         model.add_fields(selected)

@@ -21,6 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Cast, Coalesce, RowNumber
 
+from api_graphql.computed import ComputedSpec, Instances, annotation_subquery, evaluate
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.filters import FilterCompiler
 from api_graphql.footprint import stream_label
@@ -36,6 +37,7 @@ from api_graphql.pagination import (
 )
 from api_graphql.permissions import Scope
 from api_graphql.selection import TYPENAME, FieldSelection
+from api_graphql.signatures import call_arguments
 
 PARENT = "_dgr_parent"
 ROW_NUMBER = "_dgr_row"
@@ -136,6 +138,8 @@ class Query:
         self.positions: dict[str, int] = {}
         self.annotations: dict[str, Any] = {}
         self.later: list[Later] = []
+        #: Model instances per joined prefix, for computed properties and methods.
+        self.instances: dict[str, tuple[Instances, Later]] = {}
         #: (stream label, position of its primary key) of every model in the rows.
         self.levels: list[tuple[str, int]] = []
 
@@ -320,7 +324,28 @@ class Reader:
         base = name[: -len(COUNT_SUFFIX)]
         if name.endswith(COUNT_SUFFIX) and base in spec.relations:
             return self._count(spec.relations[base], child, prefix, query)
+        if name in spec.computed:
+            return self._computed(spec, spec.computed[name], child, prefix, query)
         return None
+
+    def _computed(self, spec: ModelSpec, computed: ComputedSpec, child: FieldSelection,
+                  prefix: str, query: Query) -> Producer:
+        if computed.is_sql:
+            position = query.annotate(annotation_subquery(spec, computed, prefix))
+            to_wire = computed.type.to_wire
+            return lambda row: to_wire(row[position])
+        if prefix not in query.instances:
+            instances = Instances(spec)
+            later = Later(itemgetter(query.column(prefix + spec.pk.attname)), instances.fetch,
+                          None)
+            query.instances[prefix] = (instances, later)
+            query.later.append(later)
+        instances, later = query.instances[prefix]
+        instances.want(computed)
+        kwargs = call_arguments(computed.arguments, child.args, self.scope,
+                                f"{spec.type_name}.{computed.name}")
+        instance_of = later.producer()
+        return lambda row: evaluate(spec, computed, instance_of(row), kwargs)
 
     # -- relations ---------------------------------------------------------------
     def _relation(self, relation: RelationSpec, child: FieldSelection, prefix: str,

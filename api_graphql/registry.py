@@ -22,7 +22,7 @@ A project configures a model without touching it, in settings or in an app's
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
 from django.apps import apps
@@ -55,6 +55,11 @@ class ModelConfig:
     upload_types: dict[str, Iterable[str]] = {}
     #: Whether ``<model>_changes`` is offered.
     subscriptions: bool = True
+    #: Properties and methods exposed as fields: names, or ``api_graphql.Computed``
+    #: with loading hints (see ``api_graphql.computed``).
+    computed: Iterable[Any] = ()
+    #: ORM expressions exposed as fields (filterable and orderable): name -> expression.
+    annotations: Mapping[str, Any] = {}
     #: Pin the GraphQL type name (root fields follow in snake case); None: the
     #: documented naming rule (docs/NAMING.md).
     type_name: str | None = None

@@ -11,8 +11,9 @@ outbox rows themselves, so a hot query costs no database work beyond that check 
 is never older than the last sequenced change. Without a version source nothing is
 cached; without a change source any change of a model drops its answers.
 
-Writes that send no signal must be published (``realtime.publish_changes``);
-``RESULT_CACHE_TTL`` bounds how long an unpublished write could go unseen.
+The database captures every write to an exposed model's table (realtime's triggers);
+``RESULT_CACHE_TTL`` bounds how long a change outside them (a database without the
+triggers installed) could go unseen.
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ from django.db import connection
 from api_graphql.conf import graphql_settings
 from api_graphql.footprint import Change, Footprint
 
-#: Given stream labels, their current versions in the same order.
-VersionSource = Callable[[tuple[str, ...]], tuple[int, ...]]
+#: Given stream labels (and the client's consistency cursor), their current versions
+#: in the same order. It may also offer ``in_memory(labels, cursor)``: the versions
+#: without database work, or None when they cannot be told that way.
+VersionSource = Callable[[tuple[str, ...], dict[str, int] | None], tuple[int, ...]]
 _version_source: VersionSource | None = None
 #: Given a stream label and two of its versions, the changes in between (in order),
-#: or None when they are no longer known.
-ChangeSource = Callable[[str, int, int], Sequence[Change] | None]
+#: or None when they are no longer known; with ``memory_only``, None also when
+#: telling would need the database.
+ChangeSource = Callable[[str, int, int, bool], Sequence[Change] | None]
 _change_source: ChangeSource | None = None
 #: How long a request waits for another computing the same answer (seconds).
 FLIGHT_WAIT = 10.0
@@ -85,14 +89,18 @@ class ResultCache:
         #: Misses that waited for another request computing the same answer.
         self.coalesced = 0
 
-    def get(self, key: tuple[Any, ...], labels: tuple[str, ...],
-            versions: tuple[int, ...]) -> dict[str, Any] | None:
+    def get(self, key: tuple[Any, ...], labels: tuple[str, ...], versions: tuple[int, ...],
+            memory_only: bool = False) -> dict[str, Any] | None:
+        """The cached answer, or None. ``memory_only`` (on the event loop): no database
+        work, and a miss is not counted (the request goes on to the full path)."""
         entry = self._entries.get(key)
         if entry is None or entry.expires < time.monotonic() or entry.labels != labels:
-            self.misses += 1
+            self.misses += not memory_only
             return None
         if entry.versions != versions:
-            if not self._survives(entry, versions):
+            if not self._survives(entry, versions, memory_only):
+                if memory_only:
+                    return None
                 self.misses += 1
                 with self._lock:
                     if self._entries.get(key) is entry:
@@ -105,7 +113,7 @@ class ResultCache:
         self.hits += 1
         return entry.result
 
-    def _survives(self, entry: Entry, versions: tuple[int, ...]) -> bool:
+    def _survives(self, entry: Entry, versions: tuple[int, ...], memory_only: bool) -> bool:
         source = _change_source
         if source is None:
             return False
@@ -114,7 +122,7 @@ class ResultCache:
                 continue
             if now < before:
                 return False
-            changes = source(label, before, now)
+            changes = source(label, before, now, memory_only)
             if changes is None:
                 return False
             if any(entry.footprint.affected_by(label, change, entry.rows)
@@ -164,7 +172,8 @@ class ResultCache:
             self._entries.clear()
 
 
-def current_versions(labels: Iterable[str]) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+def current_versions(labels: Iterable[str], cursor: dict[str, int] | None = None
+                     ) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
     source = _version_source
     if source is None or not graphql_settings().result_cache:
         return None
@@ -172,5 +181,16 @@ def current_versions(labels: Iterable[str]) -> tuple[tuple[str, ...], tuple[int,
         return None  # the transaction may see its own uncommitted writes
 
     ordered = tuple(sorted(labels))
-    return ordered, source(ordered)
+    return ordered, source(ordered, cursor)
+
+
+def memory_versions(labels: Iterable[str], cursor: dict[str, int] | None
+                    ) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+    """The versions without database work (for the event loop), or None."""
+    in_memory = getattr(_version_source, "in_memory", None)
+    if in_memory is None or not graphql_settings().result_cache:
+        return None
+    ordered = tuple(sorted(labels))
+    found = in_memory(ordered, cursor)
+    return None if found is None else (ordered, found)
 

@@ -7,6 +7,7 @@ comments on them; everything else needs Django's view permission, as in the admi
 from typing import Any
 
 from django.db.models import Q
+from django.db.models.functions import Length
 
 import api_graphql
 from myproject.models import Article, Comment, Tag
@@ -15,6 +16,12 @@ from myproject.tasks import export_published_articles, send_welcome_email
 
 @api_graphql.register(Article)
 class ArticleConfig(api_graphql.ModelConfig):
+    #: Python, typed from the annotations: a property and a method with an argument.
+    #: ``prefetch``: loading hints for a property that walks a relation (no N+1).
+    computed = ["reading_time", "summary",
+                api_graphql.Computed("tag_names", prefetch=["tags"])]
+    #: SQL, so filterable and orderable: ``article_list(ordering: [{title_length: DESC}])``.
+    annotations = {"title_length": Length("title")}
     #: The cover must be one of these images (read from its bytes, not its name).
     upload_types = {"cover": ["image/png", "image/jpeg", "image/gif", "image/webp"]}
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 from api_graphql.context import RequestContext
 from api_graphql.model_graph import ModelSpec
 from api_graphql.selection import FieldSelection
-from realtime import render
+from realtime import render, triggers
 from realtime.capture import concrete, exposed_models
 from realtime.conf import realtime_settings
 from realtime.events import MESSAGE_TYPE, ChangeEvent, layer_group
@@ -203,9 +203,20 @@ class SubscriptionHub:
                     await self.layer.group_add(layer_group(label), self.channel)
             self._tasks.append(self.loop.create_task(self._receive()))
         self._tasks.append(self.loop.create_task(self._poll()))
+        await self._check_capture()
         if self.distributed:
             await database(versions.refresh)()
             versions.live = True
+
+    async def _check_capture(self) -> None:
+        global _capture_checked
+        if _capture_checked:
+            return
+        _capture_checked = True
+        missing = await with_retries(triggers.missing)
+        if missing:
+            logger.warning("realtime: changes to %s are not captured (their triggers are "
+                           "missing or out of date): run migrate", ", ".join(missing))
 
     async def stop(self) -> None:
         versions.live = False
@@ -454,6 +465,7 @@ def prune(retention: float) -> int:
 
 
 _hub: SubscriptionHub | None = None
+_capture_checked = False
 
 
 def get_hub() -> SubscriptionHub:

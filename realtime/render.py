@@ -9,13 +9,11 @@ DELETED) with :mod:`realtime.matching`. Payloads are serialized once per group.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.db import InterfaceError, OperationalError
 from django.db.models import Min, Q
-from django.utils import timezone
 
 from api_graphql.context import RequestContext
 from api_graphql.filters import FilterCompiler
@@ -39,7 +37,6 @@ INTERNAL_ERROR = {"message": "This subscription failed on the server; resubscrib
 #: A new subscription the database could not serve within the hub's patience.
 UNAVAILABLE_ERROR = {"message": "The database is unavailable; resubscribe with your last "
                                 "cursor.", "extensions": {"code": "UNAVAILABLE"}}
-ORPHAN_AGE = timedelta(seconds=2)
 CATCH_UP_BATCH = 1000
 
 
@@ -194,7 +191,7 @@ def replay(group: SubscriptionGroup, label: str, after: int, upto: int
 
 
 def sequence_orphans() -> None:
-    """Sequence records committed by a process that died before sequencing them."""
-    cutoff = timezone.now() - ORPHAN_AGE
-    if ChangeRecord.objects.filter(seq__isnull=True, created_at__lt=cutoff).exists():
+    """Sequence records no process of ours sequenced: written by another program (the
+    triggers capture psql and other services too), or by a process that died first."""
+    if ChangeRecord.objects.filter(seq__isnull=True).exists():
         assign_sequence()

@@ -17,6 +17,7 @@ cannot touch it (``api_graphql.footprint``).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -48,8 +49,10 @@ class ChangeLog:
                 if len(kept) > KEPT_PER_MODEL:
                     kept.popitem(last=False)
 
-    def __call__(self, label: str, after: int, upto: int) -> list[ChangeEvent] | None:
-        """The changes of ``label`` with ``after < seq <= upto``; None if some are gone."""
+    def __call__(self, label: str, after: int, upto: int,
+                 memory_only: bool = False) -> list[ChangeEvent] | None:
+        """The changes of ``label`` with ``after < seq <= upto``; None if some are gone
+        (or, with ``memory_only``, not in memory)."""
         if upto - after > MAX_GAP:
             return None
         wanted = range(after + 1, upto + 1)
@@ -59,6 +62,8 @@ class ChangeLog:
                 found = [kept.get(seq) for seq in wanted]
             if all(event is not None for event in found):
                 return found  # type: ignore[return-value]
+        if memory_only:
+            return None
         from realtime.models import ChangeRecord
 
         records = ChangeRecord.objects.filter(model=label, seq__gt=after, seq__lte=upto)
@@ -78,6 +83,7 @@ class VersionTable:
         self._lock = threading.Lock()
         #: True while a hub keeps the table current from the change stream.
         self.live = False
+        self._starting = False
 
     def observe(self, events: Iterable[ChangeEvent]) -> None:
         events = list(events)
@@ -95,14 +101,39 @@ class VersionTable:
                 if seq > self._known.get(label, 0):
                     self._known[label] = seq
 
-    def __call__(self, labels: tuple[str, ...]) -> tuple[int, ...]:
+    def _serving(self) -> bool:
         from realtime.hub import running_hub
 
-        if (not self.live or running_hub() is None
-                or graphql_settings().result_cache != "stream"):
-            return versions_from_database(labels)
+        return (self.live and running_hub() is not None
+                and graphql_settings().result_cache == "stream")
+
+    def has_seen(self, cursor: dict[str, int] | None) -> bool:
+        known = self._known
+        return not cursor or all(known.get(label, 0) >= seq for label, seq in cursor.items())
+
+    def __call__(self, labels: tuple[str, ...],
+                 cursor: dict[str, int] | None = None) -> tuple[int, ...]:
+        found = self.in_memory(labels, cursor)
+        return versions_from_database(labels) if found is None else found
+
+    def in_memory(self, labels: tuple[str, ...],
+                  cursor: dict[str, int] | None = None) -> tuple[int, ...] | None:
+        """The versions as this process heard them, or None when it cannot tell
+        (no live stream, or the client's consistency cursor is ahead of it)."""
+        if not self._serving() or not self.has_seen(cursor):
+            return None
         known = self._known
         return tuple(known.get(label, 0) for label in labels)
+
+    def ensure_live(self) -> None:
+        """Start this process's hub, so the stream keeps the versions (stream mode)."""
+        from realtime.hub import get_hub
+
+        if graphql_settings().result_cache != "stream" or self.live or self._starting:
+            return
+        self._starting = True
+        task = asyncio.get_running_loop().create_task(get_hub().start())
+        task.add_done_callback(lambda _: setattr(self, "_starting", False))
 
 
 changes = ChangeLog()

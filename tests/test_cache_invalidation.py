@@ -111,7 +111,7 @@ def random_write(rng: random.Random) -> str:
     elif kind == "email":
         user.email = f"{rng.randrange(10**6)}@example.com"
         user.save()
-    elif kind == "bypass":  # no signal: published by hand, changed fields unknown
+    elif kind == "bypass":  # no signal (the trigger records it) and an event without fields
         Article.objects.filter(pk=article.pk).update(title=f"bypass {rng.randrange(100)}")
         publish_changes(Article, [article.pk])
     return kind

@@ -577,6 +577,61 @@ def check_delete(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
     cells.record("delete", "deleted" + ("" if was_readable else " (node hidden)"), problems)
 
 
+# -- the business-logic columns: what a ModelConfig exposes of the model's own code ------
+def computed_truth(spec: ModelSpec, obj: models.Model, name: str) -> Any:
+    """A computed field's value as Django gives it: the property or method itself, the
+    annotation as the ORM computes it."""
+    computed = spec.config.annotations.get(name)
+    if computed is not None:
+        value = type(obj)._default_manager.annotate(_v=computed).get(pk=obj.pk)._v
+    else:
+        value = getattr(obj, name)
+        value = value() if callable(value) else value
+    return wire(value)
+
+
+def check_computed(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """Every computed field of every readable row, and nothing of any other row (also
+    when the rows are filtered and ordered on an annotation)."""
+    names = list(spec.computed)
+    if not names:
+        cells.record("computed", "none configured", [])
+        return
+    user = world.users[role]
+    root = spec.root_name
+    pk_name = spec.pk.name
+    sql = [n for n in names if spec.computed[n].is_sql]
+    filters = {sql[0]: {"isnull": False}} if sql else None
+    ordering = [{sql[0]: "DESC"}] if sql else None
+    result = world.client(role)(
+        f"""query($f: {spec.filter_name}, $o: [{spec.order_name}!]) {{
+            rows: {root}_list(limit: 50) {{ {pk_name} {" ".join(names)} }}
+            sql: {root}_list(limit: 50, filters: $f, ordering: $o) {{ {pk_name} }}
+        }}""", {"f": filters, "o": ordering})
+    if not any_readable(user, spec.model):
+        cells.record("computed", FORBIDDEN, expect_forbidden(result, ["rows", "sql"]))
+        return
+    problems = unexpected_errors(result)
+    data = result.get("data") or {}
+    readable = {pk_value(o): o for o in rows_of(spec.model) if row_readable(user, o)}
+    rows = data.get("rows") or []
+    if {row[pk_name] for row in rows} != set(readable):
+        problems.append(f"rows {sorted(r[pk_name] for r in rows)} != {sorted(readable)}")
+    for row in rows:
+        obj = readable.get(row[pk_name])
+        if obj is None:
+            continue
+        for name in names:
+            want = computed_truth(spec, obj, name)
+            if row[name] != want:
+                problems.append(f"{row[pk_name]}.{name}: {row[name]!r} != {want!r}")
+    filtered = {row[pk_name] for row in data.get("sql") or []}
+    if sql:
+        want_filtered = {pk for pk, o in readable.items()
+                         if computed_truth(spec, o, sql[0]) is not None}
+        if filtered != want_filtered:
+            problems.append(f"filtered on {sql[0]}: {sorted(filtered)} != {sorted(want_filtered)}")
+    cells.record("computed", f"{len(names)} fields x {len(rows)} rows", problems)
 def pk_filter(spec: ModelSpec, obj: models.Model) -> dict[str, Any]:
     return {spec.pk.name: {"exact": pk_value(obj)}}
 
@@ -788,6 +843,7 @@ def test_permission_matrix(world: World, label: str, role: str, tmp_path: Path) 
     check_create(world, spec, role, cells)
     check_update(world, spec, role, cells)
     check_delete(world, spec, role, cells)
+    check_computed(world, spec, role, cells)
     check_bulk_update(world, spec, role, cells)
     check_bulk_delete(world, spec, role, cells)
     check_upsert(world, spec, role, cells)

@@ -204,3 +204,58 @@ def test_retries_give_up_as_unavailable_after_their_patience() -> None:
         return "answered"
 
     assert asyncio.run(with_retries(flaky, patience=5)) == "answered"
+
+
+CRASH_AFTER_THE_WRITE = """
+import os
+from django.db import connection
+from myproject.models import Article
+
+article = Article.objects.get(title="to crash")
+article.title = "saved, then the process died"
+
+def die_after_update(execute, sql, params, many, context):
+    result = execute(sql, params, many, context)
+    if sql.lstrip().upper().startswith("UPDATE"):
+        os._exit(9)  # the UPDATE has committed (autocommit); nothing after it runs
+    return result
+
+with connection.execute_wrapper(die_after_update):
+    article.save()
+"""
+
+
+def test_a_process_ending_right_after_its_write_loses_no_event(database: Database) -> None:
+    """The deterministic crash between a change and its record: a plain save() in
+    autocommit, the process killed as soon as its UPDATE returns (where it used to
+    write the record, in a second transaction). The trigger wrote the record in the
+    UPDATE itself; a server sequences and delivers it, with the exact change."""
+    author = database.sql("INSERT INTO users (email, username, is_active, created_at) "
+                          "VALUES ('crash@example.com', 'crash', true, now()) RETURNING id"
+                          ).split()[0]
+    database.sql("INSERT INTO myproject_article (title, content, author_id, published, "
+                 f"created_at) VALUES ('to crash', '', {author}, true, now())")
+    pk = database.sql("SELECT id FROM myproject_article WHERE title = 'to crash'").strip()
+    server = DaphneServer(**database.env()).start()
+    try:
+        async def scenario() -> list[dict[str, Any]]:
+            socket = await GraphQLSocket.open(server.ws)
+            await socket.subscribe("a", """subscription {
+                article_changes { op pk changed_fields node { title } } }""")
+            assert (await socket.event("a", "article_changes"))["op"] == "READY"
+            crashed = await asyncio.to_thread(
+                subprocess.run, [sys.executable, "manage.py", "shell", "-v0", "-c",
+                                 CRASH_AFTER_THE_WRITE],
+                cwd=ROOT, env=database.env(), capture_output=True, text=True, timeout=60)
+            assert crashed.returncode == 9, crashed.stderr
+            changes = [await socket.event("a", "article_changes", timeout=30)]
+            if changes[0]["op"] == "CREATED":  # psql's INSERT, if not sequenced before READY
+                changes.append(await socket.event("a", "article_changes", timeout=30))
+            await socket.close()
+            return changes
+
+        changes = asyncio.run(scenario())
+    finally:
+        server.stop()
+    assert changes[-1] == {"op": "UPDATED", "pk": pk, "changed_fields": ["title"],
+                           "node": {"title": "saved, then the process died"}}

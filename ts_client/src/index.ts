@@ -2,9 +2,11 @@
 export { Client, configure, createClient, getDefaultClient, type ClientOptions } from './client.js';
 export { authenticate, logout, me, refreshToken, tokenAuth, type CurrentUser, type Credentials, type TokenResult } from './auth.js';
 export {
-  Manager, QuerySet, RelatedManager, defineModel, type GetOrCreateArgs, type Instance, type Model, type PK, type RowError,
-  type UpdateOrCreateArgs,
+  Manager, PrefetchedManager, QuerySet, RelatedManager, defineModel, type GetOrCreateArgs,
+  type Instance, type Model, type PK, type Prefetched, type Related, type RowError, type UpdateOrCreateArgs,
+  type WithRelated,
 } from './queryset.js';
+export { Q, type Condition } from './q.js';
 export { backoff, isRetryable, Live, RETRYABLE_CODES, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';
 export { compileKwargs, compileOrder, type Document } from './compile.js';
 export {
@@ -12,5 +14,6 @@ export {
   type ChangeEvent, type ChangeOp, type FieldError, type GraphQLErrorShape,
 } from './protocol.js';
 export type {
-  Entries, Kwargs, LookupSpec, ModelMeta, ModelTypes, Nullable, OrderBy, OwnEntries, SchemaMeta, Span,
+  Entries, Kwargs, LookupSpec, ModelMeta, ModelTypes, Nullable, OrderBy, OwnEntries, PrefixValues, SchemaMeta, Span,
 } from './types.js';
+export { defineTask, FINAL_STATES, TaskFailed, TaskRunHandle, type Task, type TaskRunState, type TaskSpec, type TaskState } from './tasks.js';

@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Comment } from 'django-graphql-realtime-client/generated';
 import {
   ADMIN, adminEditArticle, adminLogin, clusterInfo, nodeClient, openBrowser, screenshot,
 } from '../helpers.mjs';
@@ -95,6 +96,16 @@ test('the rows show their author and tags, as Django\'s permissions allow', asyn
     });
   }
   assert.equal(await page.locator('#articles .edit').count(), 10, 'an editor may edit every row');
+
+  // A tag added from another client (a many-to-many change) appears on its row.
+  const tags = /** @type {{ tag_list: { id: string, name: string }[] }} */ (
+    await api.client.request('{ tag_list(limit: 100) { id name } }')).tag_list;
+  const extra = tags.find((tag) => !first.tags.some((t) => t.name === tag.name));
+  assert.ok(extra, 'a tag the first article does not have');
+  await api.articles.update(first.id, { tags: { add: [extra.id] } });
+  await row(page, first.id).locator('.tag', { hasText: extra.name }).waitFor();
+  assert.deepEqual(await row(page, first.id).locator('.tag').allTextContents(),
+    [...first.tags.map((t) => t.name), extra.name].sort());
   await screenshot(page, 'live-app-authors-tags');
   assert.deepEqual(reader.external, [], 'the page needs nothing off this machine');
   await page.close();
@@ -119,6 +130,11 @@ test('log in: a wrong password is refused on the form, the right one logs in, lo
   await page.locator('#login').waitFor();
   await page.locator('#articles .author', { hasText: 'author hidden' }).first().waitFor();
   assert.equal(await page.locator('#articles .edit').count(), 0);
+  // A viewer (Django's view permissions only) sees the authors but may not edit.
+  await logIn(page, { username: 'viewer', password: ADMIN.password });
+  await page.locator('#who', { hasText: 'Logged in as viewer' }).waitFor();
+  await page.locator('#articles .author', { hasText: 'by ' }).first().waitFor();
+  assert.equal(await page.locator('#articles .edit').count(), 0, 'no Edit buttons without the change permission');
   await page.close();
 });
 
@@ -176,6 +192,41 @@ test('an edit in the real admin form appears live: highlighted in the list, and 
   // The highlight is a moment, not a state.
   await page.locator(`#articles > li.changed[data-pk="${target.id}"]`).waitFor({ state: 'detached', timeout: 20_000 });
   await adminPage.close();
+  await page.close();
+});
+
+test('an article\'s link opens it with its visible comments, live; the link works on its own', async () => {
+  await reader.context.clearCookies();
+  const page = await reader.context.newPage();
+  await openLive(page);
+  const [, , , target] = await latest();
+  assert.ok(target);
+  const data = /** @type {{ article: { content: string, author_id: string, comment_set: { id: string }[] } }} */ (
+    await api.client.request(`query ($pk: ID!) {
+      article(pk: $pk) { content author_id comment_set(filters: {status: {exact: visible}}) { id } }
+    }`, { pk: target.id }));
+  await row(page, target.id).locator('a.title').click();
+  assert.equal(new URL(page.url()).hash, `#article-${target.id}`);
+  await page.locator(`#reading[data-pk="${target.id}"] h2`, { hasText: target.title }).waitFor();
+  assert.equal(await page.locator('#reading .content').textContent(), data.article.content);
+  await page.locator('#reading .count', { hasText: String(data.article.comment_set.length) }).waitFor();
+  assert.equal(await page.locator('#comments > li').count(), data.article.comment_set.length);
+
+  // A comment made elsewhere appears; hidden by a moderator, it goes.
+  const body = `A new comment ${Date.now()}`;
+  const comments = Comment.objects.using(api.client);
+  const comment = await comments.create({ body, article: target.id, author: data.article.author_id, status: 'visible' });
+  await page.locator('#comments > li .body', { hasText: body }).waitFor();
+  await page.locator('#reading .count', { hasText: String(data.article.comment_set.length + 1) }).waitFor();
+  await screenshot(page, 'live-app-reading');
+  await comments.update(comment.id, { status: 'hidden' });
+  await page.locator(`#comments > li[data-pk="${comment.id}"]`).waitFor({ state: 'detached' });
+
+  // The address alone opens the article (a link someone was sent).
+  const linked = await reader.context.newPage();
+  await linked.goto(`${pageOn}/live/#article-${target.id}`);
+  await linked.locator(`#reading[data-pk="${target.id}"] h2`, { hasText: target.title }).waitFor();
+  await linked.close();
   await page.close();
 });
 

@@ -2,7 +2,7 @@
 // Do not edit: run `npm run generate` after `manage.py export_client_schema`.
 /* eslint-disable */
 import { defineModel, type Entries, type Instance, type Kwargs, type ModelTypes, type Nullable,
-  type OwnEntries, type SchemaMeta, type Span } from '../index.js';
+  type OwnEntries, type PrefixValues, type SchemaMeta, type Span } from "../index.js";
 
 // ---- GraphQL enums and input types ----
 export interface ArticleCreateInput {
@@ -24,6 +24,7 @@ export interface ArticleFilter {
   tags?: TagFilter | null;
   comment_set?: CommentFilter | null;
   author?: UserFilter | null;
+  title_length?: IntFilter | null;
   AND?: Array<ArticleFilter> | null;
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
@@ -43,6 +44,7 @@ export interface ArticleOrder {
   created_at?: Ordering | null;
   cover?: Ordering | null;
   author?: UserOrder | null;
+  title_length?: Ordering | null;
 }
 export interface ArticleUpdateInput {
   title?: string | null;
@@ -400,6 +402,18 @@ type TaskRunOrder0 = "pk" | "id" | "task_id" | "task_name" | "started_by_id" | "
 type TaskRunOrder1 = TaskRunOrder0;
 type TaskRunOrder2 = TaskRunOrder0;
 export type TaskRunOrderKey = TaskRunOrder2;
+type TaskRunValues0 = TaskRunFields & { pk: TaskRunFields["id"] };
+type TaskRunValues1 = TaskRunValues0;
+type TaskRunValues2 = TaskRunValues0;
+export type TaskRunValues = TaskRunValues2;
+type TaskRunSelect0 = never;
+type TaskRunSelect1 = never;
+type TaskRunSelect2 = never;
+type TaskRunPrefetch0 = never;
+type TaskRunPrefetch1 = never;
+type TaskRunPrefetch2 = never;
+export interface TaskRunMethods {
+}
 export interface TaskRunTypes extends ModelTypes {
   name: "TaskRun";
   fields: TaskRunFields;
@@ -410,6 +424,12 @@ export interface TaskRunTypes extends ModelTypes {
   update: never;
   lookup: never;
   related: {  };
+  single: {  };
+  values: TaskRunValues;
+  select: TaskRunSelect2;
+  prefetch: TaskRunPrefetch2;
+  unique: "pk" | "id" | "task_id";
+  methods: TaskRunMethods;
 }
 
 // myproject.user
@@ -429,18 +449,18 @@ type UserLookups = { id: L_ID; email: L_String; username: L_String; is_active: L
 type UserDepth0 = OwnEntries<UserLookups> | Entries<'pk', L_ID>;
 type UserDepth1 =
   | UserDepth0
-  | Entries<"article_set", L_ID>
-  | Span<"article_set", ArticleDepth0>
-  | Entries<"comment_set", L_ID>
-  | Span<"comment_set", CommentDepth0>
+  | Entries<"article", L_ID>
+  | Span<"article", ArticleDepth0>
+  | Entries<"comment", L_ID>
+  | Span<"comment", CommentDepth0>
   | Entries<"profile", L_ID>
   | Span<"profile", ProfileDepth0>;
 type UserDepth2 =
   | UserDepth0
-  | Entries<"article_set", L_ID>
-  | Span<"article_set", ArticleDepth1>
-  | Entries<"comment_set", L_ID>
-  | Span<"comment_set", CommentDepth1>
+  | Entries<"article", L_ID>
+  | Span<"article", ArticleDepth1>
+  | Entries<"comment", L_ID>
+  | Span<"comment", CommentDepth1>
   | Entries<"profile", L_ID>
   | Span<"profile", ProfileDepth1>;
 export type UserKwargs = Kwargs<UserDepth2>;
@@ -448,6 +468,18 @@ type UserOrder0 = "pk" | "id" | "email" | "username" | "is_active" | "created_at
 type UserOrder1 = UserOrder0 | "profile" | `profile__${ProfileOrder0}`;
 type UserOrder2 = UserOrder0 | "profile" | `profile__${ProfileOrder1}`;
 export type UserOrderKey = UserOrder2;
+type UserValues0 = UserFields & { pk: UserFields["id"]; "profile": ProfileFields["id"] | null };
+type UserValues1 = UserValues0 & PrefixValues<"profile", ProfileValues0>;
+type UserValues2 = UserValues0 & PrefixValues<"profile", ProfileValues1>;
+export type UserValues = UserValues2;
+type UserSelect0 = "profile";
+type UserSelect1 = "profile" | `profile__${ProfileSelect0}`;
+type UserSelect2 = "profile" | `profile__${ProfileSelect1}`;
+type UserPrefetch0 = "profile" | "article_set" | "comment_set";
+type UserPrefetch1 = "profile" | `profile__${ProfilePrefetch0}` | "article_set" | `article_set__${ArticlePrefetch0}` | "comment_set" | `comment_set__${CommentPrefetch0}`;
+type UserPrefetch2 = "profile" | `profile__${ProfilePrefetch1}` | "article_set" | `article_set__${ArticlePrefetch1}` | "comment_set" | `comment_set__${CommentPrefetch1}`;
+export interface UserMethods {
+}
 export interface UserTypes extends ModelTypes {
   name: "User";
   fields: UserFields;
@@ -458,6 +490,12 @@ export interface UserTypes extends ModelTypes {
   update: UserUpdateInput;
   lookup: UserLookupInput;
   related: { article_set: ArticleTypes; comment_set: CommentTypes };
+  single: { profile: ProfileTypes };
+  values: UserValues;
+  select: UserSelect2;
+  prefetch: UserPrefetch2;
+  unique: "pk" | "id" | "email";
+  methods: UserMethods;
 }
 
 // myproject.article
@@ -476,30 +514,50 @@ export interface ArticleFields {
   created_at: string;
   /** FileField(max_length=100) */
   cover: { name: string; url: string | null } | null;
+  /** property */
+  readonly reading_time: number;
+  /** property */
+  readonly tag_names: Array<string>;
+  /** annotation (SQL: filterable, orderable) */
+  readonly title_length: number | null;
 }
-type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; cover: L_File };
+type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; cover: L_File; title_length: Nullable<L_Int> };
 type ArticleDepth0 = OwnEntries<ArticleLookups> | Entries<'pk', L_ID>;
 type ArticleDepth1 =
   | ArticleDepth0
   | Entries<"tags", L_ID>
   | Span<"tags", TagDepth0>
-  | Entries<"comment_set", L_ID>
-  | Span<"comment_set", CommentDepth0>
+  | Entries<"comment", L_ID>
+  | Span<"comment", CommentDepth0>
   | Entries<"author", L_ID>
   | Span<"author", UserDepth0>;
 type ArticleDepth2 =
   | ArticleDepth0
   | Entries<"tags", L_ID>
   | Span<"tags", TagDepth1>
-  | Entries<"comment_set", L_ID>
-  | Span<"comment_set", CommentDepth1>
+  | Entries<"comment", L_ID>
+  | Span<"comment", CommentDepth1>
   | Entries<"author", L_ID>
   | Span<"author", UserDepth1>;
 export type ArticleKwargs = Kwargs<ArticleDepth2>;
-type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "cover";
+type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "cover" | "title_length";
 type ArticleOrder1 = ArticleOrder0 | "author" | `author__${UserOrder0}`;
 type ArticleOrder2 = ArticleOrder0 | "author" | `author__${UserOrder1}`;
 export type ArticleOrderKey = ArticleOrder2;
+type ArticleValues0 = ArticleFields & { pk: ArticleFields["id"]; "author": ArticleFields["author_id"] };
+type ArticleValues1 = ArticleValues0 & PrefixValues<"author", UserValues0>;
+type ArticleValues2 = ArticleValues0 & PrefixValues<"author", UserValues1>;
+export type ArticleValues = ArticleValues2;
+type ArticleSelect0 = "author";
+type ArticleSelect1 = "author" | `author__${UserSelect0}`;
+type ArticleSelect2 = "author" | `author__${UserSelect1}`;
+type ArticlePrefetch0 = "author" | "tags" | "comment_set";
+type ArticlePrefetch1 = "author" | `author__${UserPrefetch0}` | "tags" | `tags__${TagPrefetch0}` | "comment_set" | `comment_set__${CommentPrefetch0}`;
+type ArticlePrefetch2 = "author" | `author__${UserPrefetch1}` | "tags" | `tags__${TagPrefetch1}` | "comment_set" | `comment_set__${CommentPrefetch1}`;
+export interface ArticleMethods {
+  /** The model method `summary`, run on the server. */
+  summary(args?: { words?: number }): Promise<string>;
+}
 export interface ArticleTypes extends ModelTypes {
   name: "Article";
   fields: ArticleFields;
@@ -510,6 +568,12 @@ export interface ArticleTypes extends ModelTypes {
   update: ArticleUpdateInput;
   lookup: ArticleLookupInput;
   related: { tags: TagTypes; comment_set: CommentTypes };
+  single: { author: UserTypes };
+  values: ArticleValues;
+  select: ArticleSelect2;
+  prefetch: ArticlePrefetch2;
+  unique: "pk" | "id";
+  methods: ArticleMethods;
 }
 
 // myproject.tag
@@ -534,6 +598,18 @@ type TagOrder0 = "pk" | "id" | "name";
 type TagOrder1 = TagOrder0;
 type TagOrder2 = TagOrder0;
 export type TagOrderKey = TagOrder2;
+type TagValues0 = TagFields & { pk: TagFields["id"] };
+type TagValues1 = TagValues0;
+type TagValues2 = TagValues0;
+export type TagValues = TagValues2;
+type TagSelect0 = never;
+type TagSelect1 = never;
+type TagSelect2 = never;
+type TagPrefetch0 = "articles";
+type TagPrefetch1 = "articles" | `articles__${ArticlePrefetch0}`;
+type TagPrefetch2 = "articles" | `articles__${ArticlePrefetch1}`;
+export interface TagMethods {
+}
 export interface TagTypes extends ModelTypes {
   name: "Tag";
   fields: TagFields;
@@ -544,6 +620,12 @@ export interface TagTypes extends ModelTypes {
   update: TagUpdateInput;
   lookup: TagLookupInput;
   related: { articles: ArticleTypes };
+  single: {  };
+  values: TagValues;
+  select: TagSelect2;
+  prefetch: TagPrefetch2;
+  unique: "pk" | "id" | "name";
+  methods: TagMethods;
 }
 
 // myproject.comment
@@ -580,6 +662,18 @@ type CommentOrder0 = "pk" | "id" | "article_id" | "author_id" | "body" | "status
 type CommentOrder1 = CommentOrder0 | "article" | `article__${ArticleOrder0}` | "author" | `author__${UserOrder0}`;
 type CommentOrder2 = CommentOrder0 | "article" | `article__${ArticleOrder1}` | "author" | `author__${UserOrder1}`;
 export type CommentOrderKey = CommentOrder2;
+type CommentValues0 = CommentFields & { pk: CommentFields["id"]; "article": CommentFields["article_id"]; "author": CommentFields["author_id"] };
+type CommentValues1 = CommentValues0 & PrefixValues<"article", ArticleValues0> & PrefixValues<"author", UserValues0>;
+type CommentValues2 = CommentValues0 & PrefixValues<"article", ArticleValues1> & PrefixValues<"author", UserValues1>;
+export type CommentValues = CommentValues2;
+type CommentSelect0 = "article" | "author";
+type CommentSelect1 = "article" | `article__${ArticleSelect0}` | "author" | `author__${UserSelect0}`;
+type CommentSelect2 = "article" | `article__${ArticleSelect1}` | "author" | `author__${UserSelect1}`;
+type CommentPrefetch0 = "article" | "author";
+type CommentPrefetch1 = "article" | `article__${ArticlePrefetch0}` | "author" | `author__${UserPrefetch0}`;
+type CommentPrefetch2 = "article" | `article__${ArticlePrefetch1}` | "author" | `author__${UserPrefetch1}`;
+export interface CommentMethods {
+}
 export interface CommentTypes extends ModelTypes {
   name: "Comment";
   fields: CommentFields;
@@ -590,6 +684,12 @@ export interface CommentTypes extends ModelTypes {
   update: CommentUpdateInput;
   lookup: CommentLookupInput;
   related: {  };
+  single: { article: ArticleTypes; author: UserTypes };
+  values: CommentValues;
+  select: CommentSelect2;
+  prefetch: CommentPrefetch2;
+  unique: "pk" | "id";
+  methods: CommentMethods;
 }
 
 // myproject.profile
@@ -620,6 +720,18 @@ type ProfileOrder0 = "pk" | "id" | "user_id" | "bio" | "website" | "role";
 type ProfileOrder1 = ProfileOrder0 | "user" | `user__${UserOrder0}`;
 type ProfileOrder2 = ProfileOrder0 | "user" | `user__${UserOrder1}`;
 export type ProfileOrderKey = ProfileOrder2;
+type ProfileValues0 = ProfileFields & { pk: ProfileFields["id"]; "user": ProfileFields["user_id"] };
+type ProfileValues1 = ProfileValues0 & PrefixValues<"user", UserValues0>;
+type ProfileValues2 = ProfileValues0 & PrefixValues<"user", UserValues1>;
+export type ProfileValues = ProfileValues2;
+type ProfileSelect0 = "user";
+type ProfileSelect1 = "user" | `user__${UserSelect0}`;
+type ProfileSelect2 = "user" | `user__${UserSelect1}`;
+type ProfilePrefetch0 = "user";
+type ProfilePrefetch1 = "user" | `user__${UserPrefetch0}`;
+type ProfilePrefetch2 = "user" | `user__${UserPrefetch1}`;
+export interface ProfileMethods {
+}
 export interface ProfileTypes extends ModelTypes {
   name: "Profile";
   fields: ProfileFields;
@@ -630,6 +742,12 @@ export interface ProfileTypes extends ModelTypes {
   update: ProfileUpdateInput;
   lookup: ProfileLookupInput;
   related: {  };
+  single: { user: UserTypes };
+  values: ProfileValues;
+  select: ProfileSelect2;
+  prefetch: ProfilePrefetch2;
+  unique: "pk" | "id" | "user_id";
+  methods: ProfileMethods;
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -868,6 +986,7 @@ export const schema: SchemaMeta = {
     "TaskRun": {
       "name": "TaskRun",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "task_id": "String",
@@ -887,6 +1006,7 @@ export const schema: SchemaMeta = {
         "finished_at": "DateTime",
         "updated_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {},
       "roots": {
@@ -903,6 +1023,7 @@ export const schema: SchemaMeta = {
     "User": {
       "name": "User",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "email": "String",
@@ -910,25 +1031,32 @@ export const schema: SchemaMeta = {
         "is_active": "Boolean",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article_set": {
           "target": "Article",
           "kind": "reverse_many",
           "many": true,
-          "reverse": "author"
+          "reverse": "author",
+          "query": "article",
+          "column": null
         },
         "comment_set": {
           "target": "Comment",
           "kind": "reverse_many",
           "many": true,
-          "reverse": "author"
+          "reverse": "author",
+          "query": "comment",
+          "column": null
         },
         "profile": {
           "target": "Profile",
           "kind": "reverse_one",
           "many": false,
-          "reverse": "user"
+          "reverse": "user",
+          "query": "profile",
+          "column": null
         }
       },
       "roots": {
@@ -956,6 +1084,7 @@ export const schema: SchemaMeta = {
     "Article": {
       "name": "Article",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "title": "String",
@@ -963,7 +1092,28 @@ export const schema: SchemaMeta = {
         "author_id": "ID",
         "published": "Boolean",
         "created_at": "DateTime",
-        "cover": "File"
+        "cover": "File",
+        "title_length": "Int"
+      },
+      "computed": {
+        "reading_time": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "summary": {
+          "kind": "method",
+          "arguments": {
+            "words": "Int!"
+          }
+        },
+        "tag_names": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "title_length": {
+          "kind": "annotation",
+          "arguments": {}
+        }
       },
       "files": [
         "cover"
@@ -973,19 +1123,25 @@ export const schema: SchemaMeta = {
           "target": "Tag",
           "kind": "m2m",
           "many": true,
-          "reverse": "articles"
+          "reverse": "articles",
+          "query": "tags",
+          "column": null
         },
         "comment_set": {
           "target": "Comment",
           "kind": "reverse_many",
           "many": true,
-          "reverse": "article"
+          "reverse": "article",
+          "query": "comment",
+          "column": null
         },
         "author": {
           "target": "User",
           "kind": "forward",
           "many": false,
-          "reverse": "article_set"
+          "reverse": "article_set",
+          "query": "author",
+          "column": "author_id"
         }
       },
       "roots": {
@@ -1013,17 +1169,21 @@ export const schema: SchemaMeta = {
     "Tag": {
       "name": "Tag",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "name": "String"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "articles": {
           "target": "Article",
           "kind": "m2m",
           "many": true,
-          "reverse": "tags"
+          "reverse": "tags",
+          "query": "articles",
+          "column": null
         }
       },
       "roots": {
@@ -1051,6 +1211,7 @@ export const schema: SchemaMeta = {
     "Comment": {
       "name": "Comment",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "article_id": "ID",
@@ -1059,19 +1220,24 @@ export const schema: SchemaMeta = {
         "status": "CommentStatus",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article": {
           "target": "Article",
           "kind": "forward",
           "many": false,
-          "reverse": "comment_set"
+          "reverse": "comment_set",
+          "query": "article",
+          "column": "article_id"
         },
         "author": {
           "target": "User",
           "kind": "forward",
           "many": false,
-          "reverse": "comment_set"
+          "reverse": "comment_set",
+          "query": "author",
+          "column": "author_id"
         }
       },
       "roots": {
@@ -1099,6 +1265,7 @@ export const schema: SchemaMeta = {
     "Profile": {
       "name": "Profile",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "user_id": "ID",
@@ -1106,13 +1273,16 @@ export const schema: SchemaMeta = {
         "website": "String",
         "role": "ProfileRole"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "user": {
           "target": "User",
           "kind": "forward",
           "many": false,
-          "reverse": "profile"
+          "reverse": "profile",
+          "query": "user",
+          "column": "user_id"
         }
       },
       "roots": {

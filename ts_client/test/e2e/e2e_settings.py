@@ -20,3 +20,13 @@ if "CONFIG" in CHANNEL_LAYERS["default"]:
 # A resume that would replay more than this answers RESYNC: small, so the RESYNC
 # path is reachable from a test (the restart test misses fewer events than this).
 REALTIME = {"MAX_REPLAY": 20}
+
+# The run's Celery broker, shared by daphne and the worker the task tests start:
+# its own Redis key prefix, or a folder beside the e2e database.
+from pathlib import Path  # noqa: E402
+
+from myproject.environment import celery_broker  # noqa: E402
+
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker(
+    os.environ.get("REDIS_URL"), "ts_client_e2e" + os.environ.get("TEST_DB_SUFFIX", ""),
+    Path(os.environ["TS_E2E_SQLITE"]).parent / "broker")

@@ -73,12 +73,15 @@ const texts = (selector: string): string[] => [...container.querySelectorAll(sel
 describe('useQuerySet', () => {
   type Row = Pick<ArticleFields, 'id' | 'title'>;
 
-  function Titles({ prefix, db, events }: { prefix: string; db: Client; events?: ChangeEvent<Row>[] }) {
+  function Titles({ prefix, db, events, renders }: {
+    prefix: string; db: Client; events?: ChangeEvent<Row>[]; renders?: string[];
+  }) {
     // Built inline on every render, as people write it: the hook keeps one live result per query.
     const { rows, loading, error, status } = useQuerySet(
       Article.objects.using(db).filter({ title__startswith: prefix }).values('id', 'title').order_by('title').limit(3),
       { onEvent: (event) => events?.push(event) },
     );
+    renders?.push(error ? 'error' : loading ? 'loading' : 'rows');
     if (error) return <p className="error">{String(error)}</p>;
     if (loading) return <p className="loading">Loading…</p>;
     return (
@@ -92,9 +95,13 @@ describe('useQuerySet', () => {
     const prefix = unique('react');
     await py.run(`for t in ["b", "d", "f", "h"]: Article.objects.create(title="${prefix}-" + t, content="c", author=u)`);
     const events: ChangeEvent<Row>[] = [];
-    await render(<Titles prefix={prefix} db={editor} events={events} />);
-    expect(container.querySelector('.loading')).not.toBeNull(); // nothing suspends: loading is a state
+    const renders: string[] = [];
+    await render(<Titles prefix={prefix} db={editor} events={events} renders={renders} />);
     await shows((t) => t.includes(`${prefix}-f`), 'the first rows');
+    // Nothing suspended: the component rendered its loading state, then its rows.
+    expect(renders[0]).toBe('loading');
+    expect(renders.at(-1)).toBe('rows');
+    expect(renders).not.toContain('error');
     expect(texts('li')).toEqual([`${prefix}-b`, `${prefix}-d`, `${prefix}-f`]);
 
     await py.run(`Article.objects.create(title="${prefix}-a", content="c", author=u)`);
@@ -141,14 +148,19 @@ describe('useQuerySet', () => {
   });
 
   it('shows a refused query as an error state, not a thrown render', async () => {
+    const overcommitted = await clientAs('editor', { maxComplexity: 10_000_000 });
     function TooMany() {
-      const { error, loading } = useQuerySet(Article.objects.using(editor).values('id').limit(100_000));
+      // A client told the server allows more than it does sends a page the server refuses
+      // (a limit above the server's page is paged, as Django's qs[:n], so that is not refused).
+      const { error, loading } = useQuerySet(
+        Article.objects.using(overcommitted).prefetch_related('tags', 'comment_set__author').limit(500));
       if (loading) return <p>loading</p>;
       return <p className="error">{error instanceof GraphQLRequestError ? error.code : String(error)}</p>;
     }
     await render(<TooMany />);
     await until(() => container.querySelector('.error') !== null, 20_000, 'the error state');
     expect(container.textContent).toBe('LIMIT_EXCEEDED');
+    await overcommitted.close();
   });
 
   it('null runs nothing', async () => {

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { Article, type ArticleFields } from '../../../../ts_client/src/generated/models.js';
 import type { ChangeEvent, ChangeOp, LiveStatus } from '../../../../ts_client/src/index.js';
 import { useQuerySet } from '../../../../ts_client/src/react.js';
-import { useDemo } from '../app.js';
+import { articleLink, useDemo } from '../app.js';
 import { client } from '../client.js';
 import { describe } from '../errors.js';
 
@@ -103,7 +103,7 @@ export function Articles() {
           const op = changed.get(row.id);
           return (
             <li key={row.id} data-pk={row.id} data-changed={op} className={[op && 'changed', editing === row.id && 'editing'].filter(Boolean).join(' ') || undefined}>
-              <span className="title">{row.title}</span>
+              <a className="title" href={articleLink(row.id)}>{row.title}</a>
               <span className="meta">
                 {detail?.author
                   ? <span className="author">by {detail.author.username}</span>
