@@ -28,3 +28,4 @@ from myproject.environment import celery_broker  # noqa: E402
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker(
     os.environ.get("REDIS_URL"), "ts_client_e2e" + os.environ.get("TEST_DB_SUFFIX", ""),
     Path(os.environ["TS_E2E_SQLITE"]).parent / "broker")
+MEDIA_ROOT = Path(os.environ["TS_E2E_SQLITE"]).parent / "media"
