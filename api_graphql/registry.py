@@ -57,6 +57,9 @@ class ModelConfig:
     computed: Iterable[Any] = ()
     #: ORM expressions exposed as fields (filterable and orderable): name -> expression.
     annotations: Mapping[str, Any] = {}
+    #: Methods of the default manager / its QuerySet offered as chainable scopes
+    #: (``article_list(scopes: [{published: true}])``, see ``api_graphql.scopes``).
+    scopes: Iterable[str] = ()
     #: Pin the GraphQL type name (root fields follow in snake case); None: the
     #: documented naming rule (docs/NAMING.md).
     type_name: str | None = None

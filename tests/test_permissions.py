@@ -775,6 +775,60 @@ def check_upsert(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
     cells.record("upsert", "refused: exists", problems)
 
 
+SAMPLE_ARGUMENTS = {"Int": 1, "Float": 1.0, "String": "a", "Boolean": True}
+
+
+def check_scopes(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """Each scope, called as the role: the rows Django's own manager method gives,
+    less the rows the role may not read; a model argument the role may not read is
+    refused like a missing one."""
+    if not spec.scopes:
+        cells.record("scope", "none configured", [])
+        return
+    user = world.users[role]
+    root = spec.root_name
+    problems: list[str] = []
+    outcomes: list[str] = []
+    for name, scope in spec.scopes.items():
+        graphql_args: dict[str, Any] = {}
+        python_args: dict[str, Any] = {}
+        targets: list[models.Model] = []
+        for arg in scope.arguments.values():
+            if not arg.required:
+                continue
+            if arg.type.model is not None:
+                target = rows_of(arg.type.model)[0]
+                graphql_args[arg.name], python_args[arg.name] = pk_value(target), target
+                targets.append(target)
+            else:
+                value = SAMPLE_ARGUMENTS[arg.type.kind.name]
+                graphql_args[arg.name] = python_args[arg.name] = value
+        item = {name: graphql_args or True}
+        result = world.client(role)(
+            f"""query($s: [{spec.type_name}Scope!]) {{
+                rows: {root}_list(scopes: $s, limit: 50) {{ {spec.pk.name} }}
+                n: {root}_count(scopes: $s) }}""", {"s": [item]})
+        if not any_readable(user, spec.model):
+            problems += expect_forbidden(result, ["rows", "n"])
+            outcomes.append(f"{name}:FORBIDDEN")
+            continue
+        if not all(row_readable(user, t) for t in targets):
+            codes = set(error_codes(result).values())
+            if codes != {"BAD_USER_INPUT"} or (result.get("data") or {}).get("rows"):
+                problems.append(f"{name}: an unreadable argument was accepted: {result!r}")
+            outcomes.append(f"{name}:argument refused")
+            continue
+        problems += unexpected_errors(result)
+        data = result.get("data") or {}
+        rows = getattr(spec.model._default_manager, name)(**python_args)
+        want = {pk_value(o) for o in rows if row_readable(user, o)}
+        got = {row[spec.pk.name] for row in data.get("rows") or []}
+        if got != want or data.get("n") != len(want):
+            problems.append(f"{name}: got {sorted(got)} ({data.get('n')}), want {sorted(want)}")
+        outcomes.append(f"{name}:{len(want)}")
+    cells.record("scope", " ".join(outcomes), problems)
+
+
 @pytest.mark.parametrize("role", ALL_ROLES)
 @pytest.mark.parametrize("label", LABELS)
 def test_permission_matrix(world: World, label: str, role: str) -> None:
@@ -786,6 +840,7 @@ def test_permission_matrix(world: World, label: str, role: str) -> None:
     check_update(world, spec, role, cells)
     check_delete(world, spec, role, cells)
     check_computed(world, spec, role, cells)
+    check_scopes(world, spec, role, cells)
     check_bulk_update(world, spec, role, cells)
     check_bulk_delete(world, spec, role, cells)
     check_upsert(world, spec, role, cells)
