@@ -57,6 +57,8 @@ const OUTPUT = {
 /** What inputs accept: numbers as IDs, Date objects for dates (JSON.stringify makes them ISO). */
 const INPUT = {
   ...OUTPUT, ID: 'string | number', DateTime: 'string | Date', Date: 'string | Date',
+  // A file (a File is a Blob): the client sends it as a GraphQL multipart request.
+  Upload: 'Blob',
 };
 const FILE_OUTPUT = '{ name: string; url: string | null }';
 
