@@ -40,6 +40,7 @@ from api_graphql.footprint import Footprint, FootprintBuilder, Uncacheable
 from api_graphql.limits import INTROSPECTION_FIELDS, check_complexity, check_document
 from api_graphql.result_cache import Entry, ResultCache, current_versions, memory_versions
 from api_graphql.selection import TYPENAME, FieldSelection, SelectionBuilder
+from api_graphql.uploads import contains_upload
 
 if TYPE_CHECKING:
     from api_graphql.context import RequestContext
@@ -240,12 +241,17 @@ class Executor:
         """The coerced selections of an operation with these variables (cached)."""
         if variables is not None and not isinstance(variables, dict):
             raise RequestError([{"message": "Variables must be a JSON object."}])
+        key: tuple[Any, ...]
         try:
             key = (prepared.source, prepared.operation.name and prepared.operation.name.value,
                    orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
+            cached = True
         except TypeError:
-            raise RequestError([{"message": "Variables must be JSON."}]) from None
-        plan = self._plans.get(key)
+            # Files of a multipart request are not JSON: such a plan is never reused.
+            if not contains_upload(variables):
+                raise RequestError([{"message": "Variables must be JSON."}]) from None
+            key, cached = (prepared.source, id(variables)), False
+        plan = self._plans.get(key) if cached else None
         if plan is None:
             selections = self.selections(prepared, self.variables(prepared, variables))
             try:
@@ -253,10 +259,11 @@ class Executor:
             except GraphQLUserError as error:
                 raise RequestError([error.as_dict()]) from None
             plan = Plan(key, selections)
-            with self._lock:
-                self._plans[key] = plan
-                if len(self._plans) > CACHE_SIZE:
-                    self._plans.popitem(last=False)
+            if cached:
+                with self._lock:
+                    self._plans[key] = plan
+                    if len(self._plans) > CACHE_SIZE:
+                        self._plans.popitem(last=False)
         return plan
 
     def execute_prepared(self, context: RequestContext, prepared: PreparedOperation,

@@ -18,7 +18,7 @@ import strawberry
 from graphql import GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
-from api_graphql import filters, ordering, scalars, scopes, type_factory, types
+from api_graphql import filters, ordering, scalars, scopes, type_factory, types, uploads
 from api_graphql.field_types import BY_NAME
 from api_graphql.model_graph import ModelGraph
 from api_graphql.queries import model_query_fields
@@ -120,7 +120,8 @@ def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
         mutation=_root_type("Mutation", list(by_operation["mutation"].values())),
         subscription=_root_type("Subscription", list(by_operation["subscription"].values())),
         config=StrawberryConfig(auto_camel_case=False,
-                                scalar_map=scalars.SCALAR_MAP),  # type: ignore[arg-type]
+                                scalar_map={**scalars.SCALAR_MAP,  # type: ignore[dict-item]
+                                            uploads.Upload: uploads.UPLOAD_SCALAR}),
     )
     return BuiltSchema(graph, schema, by_operation, time.perf_counter() - started)
 

@@ -26,7 +26,7 @@ import pytest
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.db.models import Q, signals
-from django.test import Client
+from django.test import Client, override_settings
 from graphql import GraphQLInputObjectType, GraphQLObjectType
 
 from api_graphql import tokens
@@ -775,6 +775,64 @@ def check_upsert(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
     cells.record("upsert", "refused: exists", problems)
 
 
+#: The smallest valid PNG (1x1): accepted by every file field of the demo and test apps.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+def check_upload(world: World, spec: ModelSpec, role: str, cells: Cells,
+                 media: Path) -> None:
+    """A file into the first file field of one row, as a GraphQL multipart request:
+    stored when the role may change the row, else FORBIDDEN with nothing stored."""
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    user = world.users[role]
+    model = spec.model
+    name = f"update_{spec.root_name}"
+    offered = world.input_fields(f"{spec.type_name}UpdateInput")
+    field = next((f for f in spec.fields.values() if f.is_file and f.name in offered), None)
+    if name not in world.mutation_names() or field is None:
+        cells.record("upload", "no file field", [])
+        return
+    obj = rows_of(model)[3]
+    before = snapshot(obj)
+    files_before = {p for p in media.rglob("*") if p.is_file()}
+    query = (f"mutation($pk: ID!, $data: {spec.type_name}UpdateInput!) {{ {name}(pk: $pk, "
+             f"data: $data) {{ ok errors {{ field code }} node {{ {field.name} {{ name }} }} }} }}")
+    client = world.client(role).client
+    response = client.post("/graphql", {
+        "operations": json.dumps({"query": query, "variables": {
+            "pk": pk_value(obj), "data": {field.name: None}}}),
+        "map": json.dumps({"0": [f"variables.data.{field.name}"]}),
+        "0": SimpleUploadedFile("matrix.png", PNG, content_type="image/png"),
+    })
+    result = response.json()
+    after = snapshot(obj)
+    files_after = {p for p in media.rglob("*") if p.is_file()}
+    problems: list[str] = []
+    if not has_action(user, model, "change"):
+        problems += expect_forbidden(result, [name])
+        if after != before or files_after != files_before:
+            problems.append("a refused upload stored something")
+        cells.record("upload", FORBIDDEN, problems)
+        return
+    problems += unexpected_errors(result)
+    payload = (result.get("data") or {}).get(name) or {}
+    stored_name = after.get(field.attname)
+    new_files = files_after - files_before
+    if payload.get("ok") is not True or not stored_name or len(new_files) != 1:
+        problems.append(f"upload failed: {payload!r}, stored {stored_name!r}")
+    elif next(iter(new_files)).read_bytes() != PNG:
+        problems.append("the stored file is not the one sent")
+    want = {field.name: {"name": stored_name}} if row_readable(user, obj) else None
+    if payload.get("node") != want:
+        problems.append(f"node {payload.get('node')!r} != {want!r}")
+    cells.record("upload", f"stored {field.name}", problems)
+
+
 SAMPLE_ARGUMENTS = {"Int": 1, "Float": 1.0, "String": "a", "Boolean": True}
 
 
@@ -831,7 +889,7 @@ def check_scopes(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 @pytest.mark.parametrize("label", LABELS)
-def test_permission_matrix(world: World, label: str, role: str) -> None:
+def test_permission_matrix(world: World, label: str, role: str, tmp_path: Path) -> None:
     spec = world.graph.specs[label]
     cells = Cells(label, role)
     check_reads(world, spec, role, cells)
@@ -844,6 +902,8 @@ def test_permission_matrix(world: World, label: str, role: str) -> None:
     check_bulk_update(world, spec, role, cells)
     check_bulk_delete(world, spec, role, cells)
     check_upsert(world, spec, role, cells)
+    with override_settings(MEDIA_ROOT=str(tmp_path)):
+        check_upload(world, spec, role, cells, tmp_path)
     cells.check()
 
 

@@ -10,6 +10,7 @@ export interface ArticleCreateInput {
   content: string;
   author: string | number;
   published?: boolean | null;
+  cover?: Blob | null;
   tags?: Array<string | number> | null;
 }
 export interface ArticleFilter {
@@ -19,6 +20,7 @@ export interface ArticleFilter {
   author_id?: IDFilter | null;
   published?: BooleanFilter | null;
   created_at?: DateTimeFilter | null;
+  cover?: StringFilter | null;
   tags?: TagFilter | null;
   comment_set?: CommentFilter | null;
   author?: UserFilter | null;
@@ -40,6 +42,7 @@ export interface ArticleOrder {
   author_id?: Ordering | null;
   published?: Ordering | null;
   created_at?: Ordering | null;
+  cover?: Ordering | null;
   author?: UserOrder | null;
   title_length?: Ordering | null;
 }
@@ -58,6 +61,7 @@ export interface ArticleUpdateInput {
   title?: string | null;
   content?: string | null;
   published?: boolean | null;
+  cover?: Blob | null;
   tags?: ManyToManyInput | null;
   author?: string | number | null;
 }
@@ -357,6 +361,7 @@ type L_UUID = { value: string; lookups: "exact" | "in" | "isnull"; transforms: {
 type L_Base64 = { value: string; lookups: "isnull"; transforms: {} };
 type L_JSON = { value: unknown; lookups: "exact" | "isnull" | "has_key"; transforms: {} };
 type L_TaskRunState = { value: TaskRunState; lookups: "exact" | "in" | "isnull"; transforms: {} };
+type L_File = { value: string; lookups: "exact" | "in" | "isnull" | "gt" | "gte" | "lt" | "lte" | "range" | "iexact" | "contains" | "icontains" | "startswith" | "istartswith" | "endswith" | "iendswith" | "regex" | "iregex"; transforms: {} };
 type L_CommentStatus = { value: CommentStatus; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_ProfileRole = { value: ProfileRole; lookups: "exact" | "in" | "isnull"; transforms: {} };
 
@@ -526,6 +531,8 @@ export interface ArticleFields {
   published: boolean;
   /** DateTimeField */
   created_at: string;
+  /** FileField(max_length=100) */
+  cover: { name: string; url: string | null } | null;
   /** property */
   readonly reading_time: number;
   /** property */
@@ -533,7 +540,7 @@ export interface ArticleFields {
   /** annotation (SQL: filterable, orderable) */
   readonly title_length: number | null;
 }
-type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; title_length: Nullable<L_Int> };
+type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; cover: L_File; title_length: Nullable<L_Int> };
 type ArticleDepth0 = OwnEntries<ArticleLookups> | Entries<'pk', L_ID>;
 type ArticleDepth1 =
   | ArticleDepth0
@@ -552,7 +559,7 @@ type ArticleDepth2 =
   | Entries<"author", L_ID>
   | Span<"author", UserDepth1>;
 export type ArticleKwargs = Kwargs<ArticleDepth2>;
-type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length";
+type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "cover" | "title_length";
 type ArticleOrder1 = ArticleOrder0 | "author" | `author__${UserOrder0}`;
 type ArticleOrder2 = ArticleOrder0 | "author" | `author__${UserOrder1}`;
 export type ArticleOrderKey = ArticleOrder2;
@@ -974,6 +981,28 @@ export const schema: SchemaMeta = {
       ],
       "transforms": {}
     },
+    "File": {
+      "lookups": [
+        "exact",
+        "in",
+        "isnull",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "range",
+        "iexact",
+        "contains",
+        "icontains",
+        "startswith",
+        "istartswith",
+        "endswith",
+        "iendswith",
+        "regex",
+        "iregex"
+      ],
+      "transforms": {}
+    },
     "CommentStatus": {
       "lookups": [
         "exact",
@@ -1103,6 +1132,7 @@ export const schema: SchemaMeta = {
         "author_id": "ID",
         "published": "Boolean",
         "created_at": "DateTime",
+        "cover": "File",
         "title_length": "Int"
       },
       "scopes": [
@@ -1130,7 +1160,9 @@ export const schema: SchemaMeta = {
           "arguments": {}
         }
       },
-      "files": [],
+      "files": [
+        "cover"
+      ],
       "relations": {
         "tags": {
           "target": "Tag",
