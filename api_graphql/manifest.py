@@ -176,6 +176,9 @@ def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, 
                    for s in spec.scopes.values()},
         "scope_type": scope_input_name(spec) if spec.scopes else None,
         "aggregates": aggregate_manifest(spec),
+        "actions": {a.name: {"field": f"{spec.root_name}_{a.name}",
+                             "arguments": manifest_arguments(a.arguments)}
+                    for a in spec.actions.values()},
     }
 
 

@@ -101,6 +101,8 @@ class ModelSpec:
     computed: dict[str, Any] = field(default_factory=dict)
     #: Manager / QuerySet methods offered as scopes (``api_graphql.scopes``).
     scopes: dict[str, Any] = field(default_factory=dict)
+    #: Model methods offered as mutations (``api_graphql.actions``).
+    actions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def filter_name(self) -> str:
@@ -127,12 +129,14 @@ class ModelGraph:
             self.by_model[model] = spec
         for spec in self.specs.values():
             spec.relations = _relations(spec, self.by_model)
+        from api_graphql.actions import action_specs
         from api_graphql.computed import computed_fields
         from api_graphql.scopes import scope_specs
 
         for spec in self.specs.values():
             spec.computed = computed_fields(spec, self)
             spec.scopes = scope_specs(spec, self)
+            spec.actions = action_specs(spec, self)
 
     def __iter__(self) -> Iterator[ModelSpec]:
         return iter(self.specs.values())

@@ -63,6 +63,10 @@ class ModelConfig:
     #: Methods of the default manager / its QuerySet offered as chainable scopes
     #: (``article_list(scopes: [{published: true}])``, see ``api_graphql.scopes``).
     scopes: Iterable[str] = ()
+    #: Model methods offered as mutations on one object: names (Django's change
+    #: permission decides) or name -> "app.codename" / callable(user, obj)
+    #: (``article_publish(pk)``, see ``api_graphql.actions``).
+    actions: Iterable[str] | Mapping[str, Any] = ()
     #: Pin the GraphQL type name (root fields follow in snake case); None: the
     #: documented naming rule (docs/NAMING.md).
     type_name: str | None = None

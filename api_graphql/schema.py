@@ -18,7 +18,17 @@ import strawberry
 from graphql import GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
-from api_graphql import aggregates, filters, ordering, scalars, scopes, type_factory, types, uploads
+from api_graphql import (
+    actions,
+    aggregates,
+    filters,
+    ordering,
+    scalars,
+    scopes,
+    type_factory,
+    types,
+    uploads,
+)
 from api_graphql.field_types import BY_NAME
 from api_graphql.model_graph import ModelGraph
 from api_graphql.queries import model_query_fields
@@ -102,6 +112,7 @@ def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
     for spec in graph:
         root.extend(model_query_fields(spec))
         root.extend(aggregates.aggregate_fields(spec))
+        root.extend(actions.action_fields(spec))
         root.extend(model_mutation_fields(spec, graph))
         root.extend(bulk.model_bulk_fields(spec, graph))
     for contributor in _contributors:

@@ -26,6 +26,8 @@ class ArticleConfig(api_graphql.ModelConfig):
     upload_types = {"cover": ["image/png", "image/jpeg", "image/gif", "image/webp"]}
     #: ArticleQuerySet methods, chainable from TypeScript: Article.objects.published().
     scopes = ["published", "by_author", "longer_than"]
+    #: Article.publish() as a mutation: article_publish(pk), await article.publish().
+    actions = {"publish": "myproject.change_article"}
 
     def read_filter(self, user: Any) -> bool | Q:
         return super().read_filter(user) or Q(published=True)

@@ -775,6 +775,48 @@ def check_upsert(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
     cells.record("upsert", "refused: exists", problems)
 
 
+def check_actions(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """Each action without required arguments on a fresh row: run when the role may read
+    the row and holds the permission; FORBIDDEN (or not found, for a row it may not read)
+    otherwise, and then nothing changed."""
+    actions = {n: a for n, a in spec.actions.items() if isinstance(a.permission, str)
+               and not any(x.required for x in a.arguments.values())}
+    if not actions:
+        cells.record("action", "none configured", [])
+        return
+    user = world.users[role]
+    problems: list[str] = []
+    outcomes: list[str] = []
+    for name, action in actions.items():
+        obj = world.data.make(spec.model, world.data.fresh_index(), optional=False)
+        before = snapshot(obj)
+        field = f"{spec.root_name}_{name}"
+        result = world.client(role)(
+            f"""mutation($pk: ID!) {{ {field}(pk: $pk) {{ ok errors {{ code }} }} }}""",
+            {"pk": pk_value(obj)})
+        allowed = bool(user.is_active and user.has_perm(action.permission))
+        payload = (result.get("data") or {}).get(field)
+        if not any_readable(user, spec.model):
+            problems += expect_forbidden(result, [field])
+            outcome = FORBIDDEN
+        elif not row_readable(user, obj):
+            if not payload or payload["errors"] != [{"code": "not_found"}]:
+                problems.append(f"{name} on an unreadable row: {result!r}")
+            outcome = "not found"
+        elif not allowed:
+            problems += expect_forbidden(result, [field])
+            outcome = FORBIDDEN
+        else:
+            problems += unexpected_errors(result)
+            if not payload or payload["ok"] is not True:
+                problems.append(f"{name} refused: {result!r}")
+            outcome = "ran"
+        if outcome != "ran" and snapshot(obj) != before:
+            problems.append(f"a refused {name} changed the row")
+        outcomes.append(f"{name}:{outcome}")
+    cells.record("action", " ".join(outcomes), problems)
+
+
 def check_aggregates(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
     """aggregate() and group_by count only the rows the role may read."""
     user = world.users[role]
@@ -924,6 +966,7 @@ def test_permission_matrix(world: World, label: str, role: str, tmp_path: Path) 
     check_computed(world, spec, role, cells)
     check_scopes(world, spec, role, cells)
     check_aggregates(world, spec, role, cells)
+    check_actions(world, spec, role, cells)
     check_bulk_update(world, spec, role, cells)
     check_bulk_delete(world, spec, role, cells)
     check_upsert(world, spec, role, cells)

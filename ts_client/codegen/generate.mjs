@@ -37,6 +37,7 @@ import {
  *   computed?: Record<string, ComputedEntry>,
  *   scopes?: Record<string, {arguments: Record<string, ArgumentEntry>, input: string | null}>,
  *   scope_type?: string | null,
+ *   actions?: Record<string, {field: string, arguments: Record<string, ArgumentEntry>}>,
  *   aggregates?: {field: string, group_by: string, numeric: string[], ordered: string[], countable: string[]}}} ModelEntry
  * @typedef {{version: number, scalars: Record<string, LookupSet>, models: Record<string, ModelEntry>}} Manifest
  */
@@ -317,6 +318,13 @@ function modelTypes(model, byLabel, setName, depth) {
     lines.push(`  /** The model method \`${name}\`, run on the server. */`);
     lines.push(`  ${name}(args${optional ? '?' : ''}: { ${params.join('; ')} }): Promise<${computedType(c)}>;`);
   }
+  for (const [name, action] of Object.entries(model.actions ?? {})) {
+    const args = Object.entries(action.arguments);
+    const optional = args.every(([, a]) => !a.required);
+    const params = args.map(([n, a]) => `${n}${a.required ? '' : '?'}: ${argumentType(a.graphql_type)}`);
+    lines.push(`  /** The action \`${name}\`: the model method, run by the server in a transaction. */`);
+    lines.push(`  ${name}(args${optional ? '?' : ''}: { ${params.join('; ')} }): Promise<Instance<${t}Types>>;`);
+  }
   lines.push('}');
   const create = model.mutations.create?.input ?? 'never';
   const update = model.mutations.update?.input ?? 'never';
@@ -375,6 +383,9 @@ function modelMeta(model, byLabel, setName) {
       ...Object.entries(model.computed ?? {}).filter(([, c]) => c.filterable).map(([name, c]) => [name, c.scalar]),
     ]),
     scopes: Object.keys(model.scopes ?? {}),
+    actions: Object.fromEntries(Object.entries(model.actions ?? {}).map(([name, a]) => [name, {
+      field: a.field, arguments: Object.fromEntries(Object.entries(a.arguments).map(([n, x]) => [n, x.graphql_type])),
+    }])),
     computed: Object.fromEntries(Object.entries(model.computed ?? {}).map(([name, c]) => [name, {
       kind: c.kind, arguments: Object.fromEntries(Object.entries(c.arguments).map(([n, a]) => [n, a.graphql_type])),
     }])),

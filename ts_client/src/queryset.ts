@@ -6,6 +6,7 @@
 import type { Client } from './client.js';
 import { getDefaultClient } from './client.js';
 import { aggregateDocument, flattenAggregate, type AggregateResult, type AggregateSpec } from './aggregates.js';
+import { callAction } from './actions.js';
 import { callMethod } from './computed.js';
 import {
   bulkCreateDocument, bulkDeleteDocument, bulkUpdateDocument, changesDocument, compileOrder,
@@ -117,6 +118,14 @@ function hydrate(binding: Binding, row: Raw, tree: RelatedTree): object {
       Object.defineProperty(proto, name, {
         value(this: Record<string, unknown>, args: Record<string, unknown> = {}) {
           return callMethod(clientOf(binding), binding.model, name, this[binding.model.pk] as PK, args);
+        },
+      });
+    }
+    for (const name of Object.keys(binding.model.actions ?? {})) {
+      Object.defineProperty(proto, name, {
+        async value(this: Record<string, unknown>, args: Record<string, unknown> = {}) {
+          const row = await callAction(clientOf(binding), binding.model, name, this[binding.model.pk] as PK, args);
+          return hydrate(binding, row, {});
         },
       });
     }

@@ -145,6 +145,8 @@ export interface ModelMeta {
   inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string; scope?: string };
   /** Manager / QuerySet methods offered as scopes (`Article.objects.published()`). */
   scopes?: readonly string[];
+  /** Model methods run as mutations on one object: name -> its root field and arguments. */
+  actions?: Readonly<Record<string, { field: string; arguments: Readonly<Record<string, string>> }>>;
   /** Properties, methods and annotations the server computes (annotations are in `fields` too). */
   computed?: Readonly<Record<string, ComputedMeta>>;
 }

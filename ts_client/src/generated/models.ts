@@ -590,6 +590,8 @@ type ArticlePrefetch2 = "author" | `author__${UserPrefetch1}` | "tags" | `tags__
 export interface ArticleMethods {
   /** The model method `summary`, run on the server. */
   summary(args?: { words?: number }): Promise<string>;
+  /** The action `publish`: the model method, run by the server in a transaction. */
+  publish(args?: {  }): Promise<Instance<ArticleTypes>>;
 }
 export interface ArticleTypes extends ModelTypes {
   name: "Article";
@@ -1057,6 +1059,7 @@ export const schema: SchemaMeta = {
         "updated_at": "DateTime"
       },
       "scopes": [],
+      "actions": {},
       "computed": {},
       "files": [],
       "relations": {},
@@ -1084,6 +1087,7 @@ export const schema: SchemaMeta = {
         "created_at": "DateTime"
       },
       "scopes": [],
+      "actions": {},
       "computed": {},
       "files": [],
       "relations": {
@@ -1154,6 +1158,12 @@ export const schema: SchemaMeta = {
         "by_author",
         "longer_than"
       ],
+      "actions": {
+        "publish": {
+          "field": "article_publish",
+          "arguments": {}
+        }
+      },
       "computed": {
         "reading_time": {
           "kind": "property",
@@ -1236,6 +1246,7 @@ export const schema: SchemaMeta = {
         "name": "String"
       },
       "scopes": [],
+      "actions": {},
       "computed": {},
       "files": [],
       "relations": {
@@ -1284,6 +1295,7 @@ export const schema: SchemaMeta = {
         "created_at": "DateTime"
       },
       "scopes": [],
+      "actions": {},
       "computed": {},
       "files": [],
       "relations": {
@@ -1339,6 +1351,7 @@ export const schema: SchemaMeta = {
         "role": "ProfileRole"
       },
       "scopes": [],
+      "actions": {},
       "computed": {},
       "files": [],
       "relations": {
