@@ -24,7 +24,7 @@ from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSp
 from api_graphql.root_fields import RootField
 from api_graphql.selection import TYPENAME, FieldSelection
 from api_graphql.type_factory import REQUIRED
-from api_graphql.types import scalar_annotation
+from api_graphql.types import input_annotation
 
 if TYPE_CHECKING:
     from api_graphql.context import RequestContext
@@ -93,7 +93,7 @@ def build_mutation_inputs(spec: ModelSpec, graph: ModelGraph) -> None:
     create: dict[str, tuple[Any, bool]] = {}
     update: dict[str, Any] = {}
     for field in writable_fields(spec):
-        annotation = scalar_annotation(field)
+        annotation = input_annotation(field)
         required = is_required(field.django_field)
         create[field.name] = (annotation, required) if required else (annotation | None, False)
         update[field.name] = annotation | None
