@@ -7,7 +7,7 @@ WORKDIR /src
 # GraphiQL's bundle, vendored into api_graphql/static by vendor.mjs.
 COPY api_graphql/graphiql/package.json api_graphql/graphiql/package-lock.json api_graphql/graphiql/vendor.mjs api_graphql/graphiql/
 RUN cd api_graphql/graphiql && npm ci --no-audit --no-fund && node vendor.mjs
-# The /live/ page: ts_client's sources and TypeScript compile it (myproject/frontend/build.mjs).
+# The /live/ page: a React app, type-checked and bundled from ts_client's sources (myproject/frontend/build.mjs).
 COPY ts_client/package.json ts_client/package-lock.json ts_client/
 RUN cd ts_client && npm ci --no-audit --no-fund
 COPY ts_client/src ts_client/src

@@ -63,6 +63,9 @@ class GraphQLSettings:
     result_cache: str | bool = "exact"
     result_cache_size: int = 1000
     result_cache_ttl: float = 60.0
+    #: Rows one bulk write may touch (bulk_update / bulk_delete over a filter,
+    #: bulk_create); more is refused with LIMIT_EXCEEDED and nothing is written.
+    bulk_max_rows: int = 1000
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -96,6 +99,7 @@ _KEYS = {
     "RESULT_CACHE": "result_cache",
     "RESULT_CACHE_SIZE": "result_cache_size",
     "RESULT_CACHE_TTL": "result_cache_ttl",
+    "BULK_MAX_ROWS": "bulk_max_rows",
 }
 
 

@@ -27,6 +27,8 @@ class RequestContext:
     client_address: str = "unknown"
     #: Set by login/logout so the transport can react (restart a socket, etc.).
     events: list[str] = field(default_factory=list)
+    #: The client's consistency cursor: answers at least this fresh.
+    consistency: dict[str, int] | None = None
     scope: Scope = field(init=False)
     reader: Reader = field(init=False)
 

@@ -36,8 +36,9 @@ from graphql.execution.values import VariableValues, get_variable_values
 
 from api_graphql.conf import graphql_settings
 from api_graphql.errors import GraphQLUserError
+from api_graphql.footprint import Footprint, FootprintBuilder, Uncacheable
 from api_graphql.limits import INTROSPECTION_FIELDS, check_complexity, check_document
-from api_graphql.result_cache import ResultCache, Uncacheable, current_versions, dependencies
+from api_graphql.result_cache import ResultCache, current_versions, memory_versions
 from api_graphql.selection import TYPENAME, FieldSelection, SelectionBuilder
 
 if TYPE_CHECKING:
@@ -56,11 +57,11 @@ MAX_SCOPES_PER_PLAN = 64
 @dataclass
 class Plan:
     """An operation with one set of variables: its coerced selections, checked against
-    the limits, and (per permission scope) the models its answer depends on."""
+    the limits, and (per permission scope) what its answer depends on."""
 
     key: tuple[Any, ...]
     selections: dict[str, FieldSelection]
-    dependencies: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    footprints: dict[str, Footprint | None] = field(default_factory=dict)
 
 
 class RequestError(Exception):
@@ -120,6 +121,9 @@ class Executor:
         self._plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
         self._lock = Lock()
         self.results = ResultCache()
+        #: The permission scope of anonymous users, once a request computed it (their
+        #: rules may read the database, so the event loop never computes it).
+        self.anonymous_scope: str | None = None
 
     # -- preparation (cached) ----------------------------------------------------
     def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
@@ -264,37 +268,80 @@ class Executor:
             return self._execute_strawberry(context, prepared, variables)
         root = self.root_type(prepared.kind)
         handlers = self.built.root_fields[prepared.kind]  # type: ignore[index]
-        cached = self._cache_state(context, prepared, plan, handlers)
-        if cached is not None:
-            hit = self.results.get(cached[0], cached[1])
-            if hit is not None:
-                return hit
-        result = self._run_fields(context, root, plan.selections, handlers)
-        if cached is not None and "errors" not in result:
-            self.results.put(cached[0], cached[1], result)
+        state = self._cache_state(context, prepared, plan, handlers)
+        if state is None:
+            return self._run_fields(context, root, plan.selections, handlers)
+        key, footprint, labels, versions = state
+        hit = self.results.get(key, labels, versions)
+        if hit is not None:
+            return hit
+        with self.results.flight(key) as computing:
+            if not computing:
+                hit = self.results.get(key, labels, versions)
+                if hit is not None:
+                    return hit
+            rows: dict[str, set[str]] = {}
+            context.reader.seen = rows
+            try:
+                result = self._run_fields(context, root, plan.selections, handlers)
+            finally:
+                context.reader.seen = None
+            if "errors" not in result:
+                self.results.put(key, labels, versions, result, footprint, rows)
         return result
 
     def _cache_state(self, context: RequestContext, prepared: PreparedOperation, plan: Plan,
-                     handlers: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]] | None:
-        """(key, versions) when the result cache may answer this operation."""
+                     handlers: dict[str, Any]
+                     ) -> tuple[tuple[Any, ...], Footprint, tuple[str, ...],
+                                tuple[int, ...]] | None:
+        """(key, footprint, labels, versions) when the result cache may answer."""
         if prepared.kind != "query":
             return None
         scope_key = context.scope.key
-        labels = plan.dependencies.get(scope_key, ())
-        if labels == ():
-            labels = self._dependencies(context, plan, handlers)
-            if len(plan.dependencies) < MAX_SCOPES_PER_PLAN:
-                plan.dependencies[scope_key] = labels
-        if labels is None:
+        if not getattr(context.user, "is_authenticated", True):
+            self.anonymous_scope = scope_key
+        if scope_key in plan.footprints:
+            footprint = plan.footprints[scope_key]
+        else:
+            footprint = self._footprint(context, plan, handlers)
+            if len(plan.footprints) < MAX_SCOPES_PER_PLAN:
+                plan.footprints[scope_key] = footprint
+        if footprint is None:
             return None
-        state = current_versions(labels)
+        state = current_versions(footprint.labels, context.consistency)
         if state is None:
             return None
-        return (*plan.key, scope_key), state[1]
+        return (*plan.key, scope_key), footprint, state[0], state[1]
 
-    def _dependencies(self, context: RequestContext, plan: Plan,
-                      handlers: dict[str, Any]) -> frozenset[str] | None:
-        labels: set[str] = set()
+    def memory_hit(self, query: Any, operation_name: Any, variables: Any,
+                   cursor: dict[str, int] | None) -> dict[str, Any] | None:
+        """An anonymous query's cached answer with no database work and no thread, or
+        None (the request then takes the full path). Only what an earlier request on
+        the full path prepared is used: the plan, the scope, the footprint."""
+        scope_key = self.anonymous_scope
+        if scope_key is None or not isinstance(query, str):
+            return None
+        if operation_name is not None and not isinstance(operation_name, str):
+            return None
+        prepared = self._prepared.get((query, operation_name))
+        if (prepared is None or prepared.kind != "query" or not prepared.native
+                or prepared.introspection):
+            return None
+        try:
+            plan = self.plan(prepared, variables)
+        except RequestError:
+            return None
+        footprint = plan.footprints.get(scope_key)
+        if footprint is None:
+            return None
+        state = memory_versions(footprint.labels, cursor)
+        if state is None:
+            return None
+        return self.results.get((*plan.key, scope_key), state[0], state[1], memory_only=True)
+
+    def _footprint(self, context: RequestContext, plan: Plan,
+                   handlers: dict[str, Any]) -> Footprint | None:
+        builder = FootprintBuilder(self.built.graph, context.scope)
         for selection in plan.selections.values():
             if selection.name == TYPENAME:
                 continue
@@ -302,11 +349,10 @@ class Executor:
             if not root_field.cacheable:
                 return None
             try:
-                labels |= dependencies(self.built.graph, context.scope, root_field.model_spec,
-                                       selection)
-            except Uncacheable:
+                builder.root(root_field.model_spec, selection)
+            except (Uncacheable, GraphQLUserError):  # the run reports a bad argument
                 return None
-        return frozenset(labels)
+        return builder.footprint
 
     def _run_fields(self, context: RequestContext, root: GraphQLObjectType,
                     selections: dict[str, FieldSelection],

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from api_graphql import field_types, type_factory
+from api_graphql.computed import annotation_condition
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.field_types import ScalarKind
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
@@ -86,6 +87,10 @@ def build_model_filter(spec: ModelSpec, graph: ModelGraph) -> None:
             continue
         target = graph.specs[relation.target]
         fields[relation.name] = type_factory.ref(target.filter_name) | None
+    for computed in spec.computed.values():
+        if computed.column is not None:  # an annotation: SQL, so it filters like a column
+            kind_filter = scalar_filter_name(computed.column.kind)
+            fields[computed.name] = type_factory.ref(kind_filter) | None
     own = type_factory.ref(spec.filter_name)
     fields["AND"] = type_factory.list_of(own) | None
     fields["OR"] = type_factory.list_of(own) | None
@@ -147,6 +152,10 @@ class FilterCompiler:
                 parts.append(self._lookups(spec, field, field.kind, item, prefix + key))
             elif key in spec.relations:
                 parts.append(self._relation(spec.relations[key], item, prefix, depth))
+            elif key in spec.computed and spec.computed[key].column is not None:
+                computed = spec.computed[key]
+                lookups = self._lookups(spec, computed.column, computed.column.kind, item, key)
+                parts.append(annotation_condition(spec, computed, prefix, lookups))
             else:
                 raise GraphQLUserError(f"{spec.filter_name} has no field '{key}'.")
         return functools.reduce(operator.and_, parts, Q())

@@ -25,6 +25,8 @@ logger = logging.getLogger("api_graphql.operations")
 #: (operation type, outcome) -> requests served by this process; outcome is "ok" or
 #: "error" (the response carries GraphQL errors or an error status).
 operations: Counter[tuple[str, str]] = Counter()
+#: Requests answered on the event loop from the result cache (``api_graphql.asgi``).
+loop_answers: Counter[str] = Counter()
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and
 # belongs in the JSON object.

@@ -18,11 +18,13 @@ from django.db.models.fields.related import ForeignObjectRel
 from graphql import GraphQLSchema
 from graphql.utilities import introspection_from_schema
 
-from api_graphql import field_types, filters
+from api_graphql import bulk, field_types, filters
+from api_graphql.computed import ComputedSpec
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.mutations import create_input_name, payload_name, update_input_name
 from api_graphql.ordering import DIRECTIONS
 from api_graphql.schema import BuiltSchema
+from api_graphql.signatures import manifest_arguments
 
 MANIFEST_VERSION = 1
 #: Lookups whose operand is not the column's own scalar.
@@ -66,6 +68,7 @@ def _field(spec: ModelSpec, field: FieldSpec) -> dict[str, Any]:
         "scalar": field.kind.name,
         "nullable": field.nullable,
         "primary_key": bool(django_field.primary_key),
+        "unique": bool(django_field.unique),
         "editable": field.editable,
         "max_length": getattr(django_field, "max_length", None),
         "relation": relation,
@@ -114,6 +117,13 @@ def _relation(relation: RelationSpec, source: ModelSpec, graph: ModelGraph) -> d
     }
 
 
+def _latest_by(spec: ModelSpec) -> list[str]:
+    latest_by = spec.model._meta.get_latest_by
+    if latest_by is None:
+        return []
+    return [latest_by] if isinstance(latest_by, str) else list(latest_by)
+
+
 def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, Any]:
     queries = _root_fields(built.graphql_schema, "query")
     mutations = _root_fields(built.graphql_schema, "mutation")
@@ -125,6 +135,13 @@ def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, 
         field_name = f"{action}_{name}"
         if field_name in mutations:
             model_mutations[action] = {"field": field_name, "input": input_name}
+    bulk_inputs = {"bulk_update": update_input_name(spec), "bulk_delete": None,
+                   "bulk_create": create_input_name(spec),
+                   "get_or_create": bulk.lookup_input_name(spec),
+                   "update_or_create": bulk.lookup_input_name(spec)}
+    for action, field_name in bulk.bulk_root_names(spec).items():
+        if field_name in mutations:
+            model_mutations[action] = {"field": field_name, "input": bulk_inputs[action]}
     change = subscriptions.get(f"{name}_changes")
     return {
         "label": spec.label,
@@ -132,6 +149,8 @@ def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, 
         "object_name": spec.model._meta.object_name,
         "type_name": spec.type_name,
         "pk": spec.pk.name,
+        # Meta.get_latest_by as a list of order keys (latest() / earliest() without fields).
+        "get_latest_by": _latest_by(spec),
         "queries": {
             role: field_name
             for role, field_name in (("get", name), ("list", f"{name}_list"),
@@ -149,6 +168,24 @@ def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, 
         },
         "fields": {f.name: _field(spec, f) for f in spec.fields.values()},
         "relations": {r.name: _relation(r, spec, graph) for r in spec.relations.values()},
+        "computed": {c.name: _computed(c) for c in spec.computed.values()},
+    }
+
+
+def _computed(computed: ComputedSpec) -> dict[str, Any]:
+    """A property, method or annotation: its type, arguments, and whether it is SQL."""
+    sql = computed.column is not None
+    return {
+        "kind": computed.kind,
+        "graphql_type": computed.type.graphql_type,
+        "scalar": computed.type.kind.name,
+        "nullable": computed.type.nullable,
+        "many": computed.type.many,
+        "arguments": manifest_arguments(computed.arguments),
+        "lookups": list(computed.type.kind.lookups) if sql else [],
+        "transforms": dict(computed.type.kind.transforms) if sql else {},
+        "filterable": sql,
+        "orderable": sql and computed.type.kind.name not in {"JSON", "Base64"},
     }
 
 

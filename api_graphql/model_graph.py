@@ -104,6 +104,8 @@ class ModelSpec:
     pk: FieldSpec
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     relations: dict[str, RelationSpec] = field(default_factory=dict)
+    #: Properties, methods and annotations the config exposes (``api_graphql.computed``).
+    computed: dict[str, Any] = field(default_factory=dict)
 
     @property
     def filter_name(self) -> str:
@@ -130,6 +132,10 @@ class ModelGraph:
             self.by_model[model] = spec
         for spec in self.specs.values():
             spec.relations = _relations(spec, self.by_model)
+        from api_graphql.computed import computed_fields
+
+        for spec in self.specs.values():
+            spec.computed = computed_fields(spec, self)
 
     def __iter__(self) -> Iterator[ModelSpec]:
         return iter(self.specs.values())

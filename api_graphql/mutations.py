@@ -162,7 +162,7 @@ class ModelWriter:
         self.spec = spec
         self.graph = context.built.graph
 
-    def _require(self, action: str) -> Q | bool:
+    def require(self, action: str) -> Q | bool:
         rule = self.context.scope.write_rule(self.spec, action)  # type: ignore[arg-type]
         if rule is False:
             raise PermissionDenied(f"You do not have permission to {action} {self.spec.type_name}.")
@@ -261,6 +261,37 @@ class ModelWriter:
             if changes.get("remove"):
                 manager.remove(*changes["remove"])
 
+    def create_row(self, data: dict[str, Any], rule: Q | bool) -> models.Model:
+        """A new row from ``data``: full_clean(), save(), its many-to-many links, and
+        the write rule checked on the result (raises Refused or PermissionDenied)."""
+        instance = self.spec.model()
+        m2m = self.assign(instance, data)
+        try:
+            instance.full_clean()
+        except ValidationError as error:
+            raise Refused(_field_errors(error)) from None
+        instance.save()
+        self.apply_m2m(instance, m2m)
+        self.check_rule(rule, instance)
+        return instance
+
+    def change_row(self, instance: models.Model, data: dict[str, Any], rule: Q | bool) -> None:
+        """Set the given fields of ``instance`` and save only them, validating what
+        changed (``full_clean`` with the other fields excluded, as a ModelForm does)."""
+        m2m = self.assign(instance, data)
+        given = {name for n in data if n not in m2m for name in _columns(self.spec, n)}
+        concrete = self.spec.model._meta.concrete_fields
+        others = [f.name for f in concrete if f.name not in given]
+        try:
+            instance.full_clean(exclude=others)
+        except ValidationError as error:
+            raise Refused(_field_errors(error)) from None
+        automatic = [f.name for f in concrete if getattr(f, "auto_now", False)]
+        if given:
+            instance.save(update_fields=[*given, *automatic])
+        self.apply_m2m(instance, m2m)
+        self.check_rule(rule, instance)
+
     def find(self, pk: Any, rule: Q | bool) -> models.Model | None:
         """The row to change or delete, among the rows the write rule allows.
 
@@ -321,18 +352,10 @@ def model_mutation_fields(spec: ModelSpec, graph: ModelGraph) -> list[RootField]
 
     def create(context: RequestContext, selection: FieldSelection) -> Any:
         writer = ModelWriter(context, spec)
-        rule = writer._require("add")
-        instance = spec.model()
+        rule = writer.require("add")
         try:
             with transaction.atomic():
-                m2m = writer.assign(instance, selection.args.get("data") or {})
-                try:
-                    instance.full_clean()
-                except ValidationError as error:
-                    raise Refused(_field_errors(error)) from None
-                instance.save()
-                writer.apply_m2m(instance, m2m)
-                writer.check_rule(rule, instance)
+                instance = writer.create_row(selection.args.get("data") or {}, rule)
         except Refused as refused:
             return _payload(context, spec, selection, errors=refused.errors)
         except IntegrityError as error:
@@ -341,7 +364,7 @@ def model_mutation_fields(spec: ModelSpec, graph: ModelGraph) -> list[RootField]
 
     def update(context: RequestContext, selection: FieldSelection) -> Any:
         writer = ModelWriter(context, spec)
-        rule = writer._require("change")
+        rule = writer.require("change")
         data = selection.args.get("data") or {}
         try:
             with transaction.atomic():
@@ -349,19 +372,7 @@ def model_mutation_fields(spec: ModelSpec, graph: ModelGraph) -> list[RootField]
                 if instance is None:
                     raise Refused([{"field": "pk", "code": "not_found",
                                     "message": f"{spec.type_name} not found."}])
-                m2m = writer.assign(instance, data)
-                given = {name for n in data if n not in m2m for name in _columns(spec, n)}
-                others = [f.name for f in spec.model._meta.concrete_fields if f.name not in given]
-                try:
-                    instance.full_clean(exclude=others)
-                except ValidationError as error:
-                    raise Refused(_field_errors(error)) from None
-                automatic = [f.name for f in spec.model._meta.concrete_fields
-                             if getattr(f, "auto_now", False)]
-                if given:
-                    instance.save(update_fields=[*given, *automatic])
-                writer.apply_m2m(instance, m2m)
-                writer.check_rule(rule, instance)
+                writer.change_row(instance, data, rule)
         except Refused as refused:
             return _payload(context, spec, selection, pk=selection.args["pk"],
                             errors=refused.errors)
@@ -371,7 +382,7 @@ def model_mutation_fields(spec: ModelSpec, graph: ModelGraph) -> list[RootField]
 
     def delete(context: RequestContext, selection: FieldSelection) -> Any:
         writer = ModelWriter(context, spec)
-        rule = writer._require("delete")
+        rule = writer.require("delete")
         node_children = next((c.children for c in (selection.children or {}).values()
                               if c.name == "node"), None) or {}
         try:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import F, OrderBy
 
 from api_graphql import type_factory
+from api_graphql.computed import annotation_subquery
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.model_graph import ModelGraph, ModelSpec
 from api_graphql.permissions import Scope
@@ -39,14 +40,17 @@ def build_model_order(spec: ModelSpec, graph: ModelGraph) -> None:
     for relation in spec.relations.values():
         if not relation.many and relation.kind != "generic":
             fields[relation.name] = type_factory.ref(graph.specs[relation.target].order_name) | None
+    for computed in spec.computed.values():
+        if computed.column is not None and computed.column.kind.name not in {"JSON", "Base64"}:
+            fields[computed.name] = direction | None
     type_factory.input_type(
         spec.order_name, fields, f"One sort key of {spec.type_name}: set exactly one field.",
         one_of=True,
     )
 
 
-def _order_by(path: str, direction: str) -> OrderBy:
-    expression = F(path)
+def _order_by(path: str | Any, direction: str) -> OrderBy:
+    expression = F(path) if isinstance(path, str) else path
     nulls = {"NULLS_FIRST": {"nulls_first": True}, "NULLS_LAST": {"nulls_last": True}}
     base, _, suffix = direction.partition("_")
     kwargs = nulls.get(suffix, {})
@@ -80,6 +84,10 @@ def _item(graph: ModelGraph, scope: Scope, spec: ModelSpec, item: dict[str, Any]
     key, value = entries[0]
     if key in spec.fields:
         return _order_by(prefix + spec.fields[key].attname, getattr(value, "value", value))
+    computed = spec.computed.get(key)
+    if computed is not None and computed.is_sql:
+        return _order_by(annotation_subquery(spec, computed, prefix),
+                         getattr(value, "value", value))
     relation = spec.relations.get(key)
     if relation is None or depth > 4:
         raise GraphQLUserError(f"Cannot order {spec.type_name} by '{key}'.")

@@ -23,8 +23,10 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce, RowNumber
 
 from api_graphql import shapes
+from api_graphql.computed import ComputedSpec, Instances, annotation_subquery, evaluate
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.filters import FilterCompiler
+from api_graphql.footprint import stream_label
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.ordering import compile_ordering
 from api_graphql.pagination import (
@@ -37,6 +39,7 @@ from api_graphql.pagination import (
 )
 from api_graphql.permissions import Scope
 from api_graphql.selection import TYPENAME, FieldSelection
+from api_graphql.signatures import call_arguments
 
 PARENT = "_dgr_parent"
 ROW_NUMBER = "_dgr_row"
@@ -137,6 +140,10 @@ class Query:
         self.positions: dict[str, int] = {}
         self.annotations: dict[str, Any] = {}
         self.later: list[Later] = []
+        #: Model instances per joined prefix, for computed properties and methods.
+        self.instances: dict[str, tuple[Instances, Later]] = {}
+        #: (stream label, position of its primary key) of every model in the rows.
+        self.levels: list[tuple[str, int]] = []
 
     def column(self, name: str) -> int:
         position = self.positions.get(name)
@@ -171,6 +178,14 @@ class Reader:
     def __init__(self, graph: ModelGraph, scope: Scope) -> None:
         self.graph = graph
         self.scope = scope
+        #: When set, the primary keys (as text) of every row read, by stream label:
+        #: what the result cache needs to tell which changes touch an answer.
+        self.seen: dict[str, set[str]] | None = None
+
+    def watch(self, spec: ModelSpec, keys: Iterable[Any]) -> None:
+        if self.seen is not None:
+            self.seen.setdefault(stream_label(spec), set()).update(
+                str(key) for key in keys if key is not None)
 
     # -- root fields -------------------------------------------------------------
     def page(self, spec: ModelSpec, selection: FieldSelection) -> list[dict[str, Any]]:
@@ -198,6 +213,7 @@ class Reader:
             key = spec.pk.django_field.to_python(pk)
         except Exception:
             raise GraphQLUserError(f"Invalid primary key for {spec.type_name}: {pk!r}") from None
+        self.watch(spec, [key])  # a row that appears, or becomes readable, changes the answer
         found = self.nodes(spec, qs.filter(pk=key)[:1], children).nodes
         return found[0] if found else None
 
@@ -266,6 +282,10 @@ class Reader:
             rows = _windowed_rows(qs, query.columns)
         else:
             rows = list(qs.values_list(*query.columns))
+        if self.seen is not None:
+            for label, position in query.levels:
+                self.seen.setdefault(label, set()).update(
+                    str(row[position]) for row in rows if row[position] is not None)
         if rows:
             for later in query.later:
                 keys = {later.key(row) for row in rows} - {None}
@@ -276,7 +296,7 @@ class Reader:
     def _level(self, spec: ModelSpec, children: Children, prefix: str,
                query: Query) -> Callable[[Row], dict[str, Any]]:
         """Plan the columns of one model in ``query`` (joined under ``prefix``)."""
-        query.column(prefix + spec.pk.attname)
+        query.levels.append((stream_label(spec), query.column(prefix + spec.pk.attname)))
         keys: list[str] = []
         producers: list[Producer] = []
         for key, child in children.items():
@@ -306,7 +326,28 @@ class Reader:
         base = name[: -len(COUNT_SUFFIX)]
         if name.endswith(COUNT_SUFFIX) and base in spec.relations:
             return self._count(spec.relations[base], child, prefix, query)
+        if name in spec.computed:
+            return self._computed(spec, spec.computed[name], child, prefix, query)
         return None
+
+    def _computed(self, spec: ModelSpec, computed: ComputedSpec, child: FieldSelection,
+                  prefix: str, query: Query) -> Producer:
+        if computed.is_sql:
+            position = query.annotate(annotation_subquery(spec, computed, prefix))
+            to_wire = computed.type.to_wire
+            return lambda row: to_wire(row[position])
+        if prefix not in query.instances:
+            instances = Instances(spec)
+            later = Later(itemgetter(query.column(prefix + spec.pk.attname)), instances.fetch,
+                          None)
+            query.instances[prefix] = (instances, later)
+            query.later.append(later)
+        instances, later = query.instances[prefix]
+        instances.want(computed)
+        kwargs = call_arguments(computed.arguments, child.args, self.scope,
+                                f"{spec.type_name}.{computed.name}")
+        instance_of = later.producer()
+        return lambda row: evaluate(spec, computed, instance_of(row), kwargs)
 
     # -- relations ---------------------------------------------------------------
     def _relation(self, relation: RelationSpec, child: FieldSelection, prefix: str,
@@ -332,6 +373,8 @@ class Reader:
                 readable = self.scope.readable(target)
                 assert readable is not None
                 key = relation.target_key
+                if key == target.pk.attname:
+                    self.watch(target, ids)  # asked for, even when not readable
                 return self.nodes(target, readable.filter(**{f"{key}__in": ids}), children,
                                   extra=[key]).keyed(key)
 

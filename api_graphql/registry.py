@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
 from django.apps import apps
@@ -54,8 +54,16 @@ class ModelConfig:
     not_secret: Iterable[str] = ()
     #: Mutations offered: any of "create", "update", "delete"; False or () for none.
     mutations: bool | Iterable[str] = True
+    #: Whether the bulk writes of the offered mutations are offered too (bulk_update,
+    #: bulk_delete, bulk_create, get_or_create, update_or_create; see api_graphql.bulk).
+    bulk_mutations: bool = True
     #: Whether ``<model>_changes`` is offered.
     subscriptions: bool = True
+    #: Properties and methods exposed as fields: names, or ``api_graphql.Computed``
+    #: with loading hints (see ``api_graphql.computed``).
+    computed: Iterable[Any] = ()
+    #: ORM expressions exposed as fields (filterable and orderable): name -> expression.
+    annotations: Mapping[str, Any] = {}
     #: Pin the GraphQL type name (root fields follow in snake case); None: the
     #: documented naming rule (docs/NAMING.md).
     type_name: str | None = None

@@ -2,14 +2,18 @@
 
 A cached response records, for every model it read (through relations, filters
 and row rules), that model's change version when it was computed. A request
-reads the current versions (one small query) and serves the cached response only
-if none moved. Versions come from a *version source* plugged in from outside:
-``realtime`` provides the outbox positions, which advance with every captured
-write, so a hot query costs no database work beyond that check and is never older
-than the last sequenced change. Without a version source nothing is cached.
+reads the current versions (one small query) and serves the cached response if
+none moved, or if none of the changes in between could change it (told by the
+answer's :mod:`~api_graphql.footprint` from each change's pk and changed fields).
+Versions and changes come from sources plugged in from outside: ``realtime``
+provides the outbox positions, which advance with every captured write, and the
+outbox rows themselves, so a hot query costs no database work beyond that check and
+is never older than the last sequenced change. Without a version source nothing is
+cached; without a change source any change of a model drops its answers.
 
-Writes that send no signal must be published (``realtime.publish_changes``);
-``RESULT_CACHE_TTL`` bounds how long an unpublished write could go unseen.
+The database captures every write to an exposed model's table (realtime's triggers);
+``RESULT_CACHE_TTL`` bounds how long a change outside them (a database without the
+triggers installed) could go unseen.
 """
 
 from __future__ import annotations
@@ -17,21 +21,28 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
 
 from api_graphql.conf import graphql_settings
-from api_graphql.model_graph import ModelGraph, ModelSpec
-from api_graphql.permissions import Scope
-from api_graphql.selection import FieldSelection
+from api_graphql.footprint import Change, Footprint
 
-#: Given stream labels, their current versions in the same order.
-VersionSource = Callable[[tuple[str, ...]], tuple[int, ...]]
+#: Given stream labels (and the client's consistency cursor), their current versions
+#: in the same order. It may also offer ``in_memory(labels, cursor)``: the versions
+#: without database work, or None when they cannot be told that way.
+VersionSource = Callable[[tuple[str, ...], dict[str, int] | None], tuple[int, ...]]
 _version_source: VersionSource | None = None
+#: Given a stream label and two of its versions, the changes in between (in order),
+#: or None when they are no longer known; with ``memory_only``, None also when
+#: telling would need the database.
+ChangeSource = Callable[[str, int, int, bool], Sequence[Change] | None]
+_change_source: ChangeSource | None = None
+#: How long a request waits for another computing the same answer (seconds).
+FLIGHT_WAIT = 10.0
 
 
 def set_version_source(source: VersionSource | None) -> None:
@@ -43,125 +54,126 @@ def version_source() -> VersionSource | None:
     return _version_source
 
 
-class Uncacheable(Exception):
-    """What a response depends on cannot be told (a custom expression in a rule)."""
-
-
-def stream_label(spec: ModelSpec) -> str:
-    concrete = spec.model._meta.concrete_model or spec.model
-    return concrete._meta.label_lower
-
-
-def _walk_lookup(graph: ModelGraph, model: Any, path: str, found: set[str]) -> None:
-    current = model
-    for part in path.split("__"):
-        try:
-            field = current._meta.get_field(part)
-        except Exception:
-            return
-        related = getattr(field, "related_model", None)
-        if not getattr(field, "is_relation", False) or related is None:
-            return
-        spec = graph.get(related)
-        if spec is None:
-            raise Uncacheable(f"a row rule reads {related._meta.label}, which is not captured")
-        found.add(spec.label)
-        current = related
-
-
-def _rule_models(graph: ModelGraph, model: Any, q: Q, found: set[str]) -> None:
-    for child in list(q.children):
-        if isinstance(child, Q):
-            _rule_models(graph, model, child, found)
-        elif isinstance(child, tuple):
-            _walk_lookup(graph, model, child[0], found)
-        else:
-            raise Uncacheable("a row rule uses an expression")
-
-
-def _filter_models(graph: ModelGraph, spec: ModelSpec, value: Any, found: set[str]) -> None:
-    if not isinstance(value, dict):
-        return
-    for key, item in value.items():
-        if key in ("AND", "OR"):
-            for sub in item or ():
-                _filter_models(graph, spec, sub, found)
-        elif key == "NOT":
-            _filter_models(graph, spec, item, found)
-        elif key in spec.relations and spec.relations[key].kind != "generic":
-            target = graph.specs[spec.relations[key].target]
-            found.add(target.label)
-            _filter_models(graph, target, item, found)
-
-
-def dependencies(graph: ModelGraph, scope: Scope, spec: ModelSpec,
-                 selection: FieldSelection) -> set[str]:
-    """Every model whose changes could change this selection's answer."""
-    found: set[str] = set()
-
-    def visit(spec: ModelSpec, selection: FieldSelection) -> None:
-        found.add(spec.label)
-        rule = scope.read_rule(spec)
-        if isinstance(rule, Q):
-            _rule_models(graph, spec.model, rule, found)
-        _filter_models(graph, spec, selection.args.get("filters"), found)
-        for item in selection.args.get("ordering") or ():
-            _filter_models(graph, spec, item, found)
-        for child in (selection.children or {}).values():
-            name = child.name.removesuffix("_count")
-            relation = spec.relations.get(child.name) or spec.relations.get(name)
-            if relation is None:
-                if child.children:  # connection edges/node, file subfields
-                    visit(spec, child)
-                continue
-            if relation.kind == "generic":
-                found.update(s.label for s in graph)
-                continue
-            visit(graph.specs[relation.target], child)
-
-    visit(spec, selection)
-    return {stream_label(graph.specs[label]) for label in found}
+def set_change_source(source: ChangeSource | None) -> None:
+    global _change_source
+    _change_source = source
 
 
 @dataclass(frozen=True)
 class Entry:
+    labels: tuple[str, ...]
     versions: tuple[int, ...]
     result: dict[str, Any]
     expires: float
+    footprint: Footprint
+    #: Primary keys (text) of the rows the answer contains, by stream label.
+    rows: dict[str, set[str]]
 
 
 class ResultCache:
-    """Responses by (document, variables, permission scope), with their versions."""
+    """Responses by (document, variables, permission scope), with their versions.
+
+    An entry whose versions moved is not dropped at once: the changes in between are
+    read from the change source and the entry survives (at the new versions) unless
+    one of them could change it. Concurrent misses of one key compute it once.
+    """
 
     def __init__(self) -> None:
         self._entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+        self._flights: dict[tuple[Any, ...], threading.Event] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        #: Hits after changes that could not change the answer.
+        self.revalidated = 0
+        #: Misses that waited for another request computing the same answer.
+        self.coalesced = 0
 
-    def get(self, key: tuple[Any, ...], versions: tuple[int, ...]) -> dict[str, Any] | None:
+    def get(self, key: tuple[Any, ...], labels: tuple[str, ...], versions: tuple[int, ...],
+            memory_only: bool = False) -> dict[str, Any] | None:
+        """The cached answer, or None. ``memory_only`` (on the event loop): no database
+        work, and a miss is not counted (the request goes on to the full path)."""
         entry = self._entries.get(key)
-        if entry is None or entry.versions != versions or entry.expires < time.monotonic():
-            self.misses += 1
+        if entry is None or entry.expires < time.monotonic() or entry.labels != labels:
+            self.misses += not memory_only
             return None
+        if entry.versions != versions:
+            if not self._survives(entry, versions, memory_only):
+                if memory_only:
+                    return None
+                self.misses += 1
+                with self._lock:
+                    if self._entries.get(key) is entry:
+                        del self._entries[key]
+                return None
+            with self._lock:
+                if self._entries.get(key) is entry:
+                    self._entries[key] = replace(entry, versions=versions)
+            self.revalidated += 1
         self.hits += 1
         return entry.result
 
-    def put(self, key: tuple[Any, ...], versions: tuple[int, ...],
-            result: dict[str, Any]) -> None:
+    def _survives(self, entry: Entry, versions: tuple[int, ...], memory_only: bool) -> bool:
+        source = _change_source
+        if source is None:
+            return False
+        for label, before, now in zip(entry.labels, entry.versions, versions, strict=True):
+            if now == before:
+                continue
+            if now < before:
+                return False
+            changes = source(label, before, now, memory_only)
+            if changes is None:
+                return False
+            if any(entry.footprint.affected_by(label, change, entry.rows)
+                   for change in changes):
+                return False
+        return True
+
+    def put(self, key: tuple[Any, ...], labels: tuple[str, ...], versions: tuple[int, ...],
+            result: dict[str, Any], footprint: Footprint, rows: dict[str, set[str]]) -> None:
         conf = graphql_settings()
+        entry = Entry(labels, versions, result, time.monotonic() + conf.result_cache_ttl,
+                      footprint, rows)
         with self._lock:
-            self._entries[key] = Entry(versions, result, time.monotonic() + conf.result_cache_ttl)
+            self._entries[key] = entry
             self._entries.move_to_end(key)
             while len(self._entries) > conf.result_cache_size:
                 self._entries.popitem(last=False)
+
+    @contextmanager
+    def flight(self, key: tuple[Any, ...]) -> Iterator[bool]:
+        """One computation per key at a time: True for the request that computes;
+        the others wait for it (bounded) and get False, then look again."""
+        with self._lock:
+            running = self._flights.get(key)
+            if running is None:
+                running = self._flights[key] = threading.Event()
+                leader = True
+            else:
+                leader = False
+                self.coalesced += 1
+        if not leader:
+            running.wait(FLIGHT_WAIT)
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+            running.set()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
 
-def current_versions(labels: Iterable[str]) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+def current_versions(labels: Iterable[str], cursor: dict[str, int] | None = None
+                     ) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
     source = _version_source
     if source is None or not graphql_settings().result_cache:
         return None
@@ -169,5 +181,16 @@ def current_versions(labels: Iterable[str]) -> tuple[tuple[str, ...], tuple[int,
         return None  # the transaction may see its own uncommitted writes
 
     ordered = tuple(sorted(labels))
-    return ordered, source(ordered)
+    return ordered, source(ordered, cursor)
+
+
+def memory_versions(labels: Iterable[str], cursor: dict[str, int] | None
+                    ) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+    """The versions without database work (for the event loop), or None."""
+    in_memory = getattr(_version_source, "in_memory", None)
+    if in_memory is None or not graphql_settings().result_cache:
+        return None
+    ordered = tuple(sorted(labels))
+    found = in_memory(ordered, cursor)
+    return None if found is None else (ordered, found)
 

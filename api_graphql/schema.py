@@ -65,6 +65,7 @@ def _root_type(name: str, fields: list[RootField]) -> type | None:
 
 
 def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
+    from api_graphql import bulk
     from api_graphql.auth import auth_fields
     from api_graphql.mutations import (
         build_mutation_inputs,
@@ -79,6 +80,7 @@ def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
     ordering.build_ordering_enum()
     types.build_shared_types()
     build_shared_inputs()
+    bulk.build_shared_types()
     for spec in graph:
         for field_spec in spec.fields.values():
             if field_spec.enum is not None:
@@ -91,12 +93,14 @@ def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
         types.build_model_type(spec, graph)
         types.build_connection_types(spec)
         build_mutation_inputs(spec, graph)
+        bulk.build_bulk_types(spec, graph)
     types.build_generic_unions(graph)
 
     root: list[RootField] = [*auth_fields(graph)]
     for spec in graph:
         root.extend(model_query_fields(spec))
         root.extend(model_mutation_fields(spec, graph))
+        root.extend(bulk.model_bulk_fields(spec, graph))
     for contributor in _contributors:
         root.extend(contributor(graph))
 

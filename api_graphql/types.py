@@ -11,6 +11,7 @@ from strawberry.types.unset import UNSET
 from api_graphql import naming, shapes, type_factory
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.reader import COUNT_SUFFIX
+from api_graphql.signatures import graphql_arguments
 
 PAGE_INFO_TYPE = "PageInfo"
 
@@ -82,6 +83,12 @@ def build_model_type(spec: ModelSpec, graph: ModelGraph) -> None:
     taken = set(fields) | set(spec.relations)
     for relation in spec.relations.values():
         fields.update(_relation_fields(spec, relation, graph, taken))
+    for computed in spec.computed.values():
+        fields[computed.name] = type_factory.read_field(
+            computed.name, computed.type.annotation,
+            graphql_arguments(computed.arguments) if computed.arguments else None,
+            description=computed.description,
+        )
     type_factory.object_type(
         spec.type_name, fields, description=f"{spec.model._meta.verbose_name} ({spec.label})"
     )

@@ -24,7 +24,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from api_graphql import encoding, logs, tokens
+from api_graphql import consistency, encoding, logs, tokens
 from api_graphql.conf import graphql_settings
 from api_graphql.context import RequestContext
 from api_graphql.execution import RequestError, executor_for, may_introspect
@@ -44,7 +44,11 @@ def _errors(message: str, code: str) -> dict[str, Any]:
 
 
 def _accepts(request: HttpRequest) -> str:
-    accept = request.headers.get("Accept", "")
+    return response_media(request.headers.get("Accept", ""))
+
+
+def response_media(accept: str) -> str:
+    """The media type of the answer, from the request's Accept header."""
     if GRAPHQL_RESPONSE in accept and (JSON not in accept
                                        or accept.index(GRAPHQL_RESPONSE) < accept.index(JSON)):
         return GRAPHQL_RESPONSE
@@ -122,8 +126,11 @@ class GraphQLView(View):
         built = get_schema()
         executor = executor_for(built)
         context = RequestContext(built, user, request, "http",
-                                 client_address=str(request.META.get("REMOTE_ADDR", "unknown")))
+                                 client_address=str(request.META.get("REMOTE_ADDR", "unknown")),
+                                 consistency=consistency.decode(
+                                     request.headers.get(consistency.HEADER)))
         started, prepared = time.perf_counter(), None
+        written: dict[str, int] = {}
         try:
             prepared = executor.prepare(query, operation_name)  # type: ignore[arg-type]
             if prepared.kind == "mutation":
@@ -136,10 +143,16 @@ class GraphQLView(View):
                         "CSRF_FAILED"), 403, media)
             if prepared.kind == "subscription":
                 raise RequestError([{"message": "Subscriptions need the WebSocket endpoint."}])
-            result = executor.execute_prepared(context, prepared, payload.get("variables"))
+            with consistency.collecting() as written:
+                result = executor.execute_prepared(context, prepared, payload.get("variables"))
             status = 200
         except RequestError as error:
             result = {"errors": error.errors}
             status = error.status if media == GRAPHQL_RESPONSE else 200
         logs.operation(prepared, started, status, result)
-        return _response(result, status, media)
+        response = _response(result, status, media)
+        if written:
+            response[consistency.HEADER] = consistency.encode(written)
+        #: What the handler may learn from (api_graphql.asgi): the kind of operation.
+        response.graphql_operation = prepared.kind if prepared is not None else None  # type: ignore[attr-defined]
+        return response

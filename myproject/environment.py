@@ -67,6 +67,9 @@ def database_from_url(url: str | None, sqlite_path: Path) -> dict[str, Any]:
         "PORT": str(parsed.port or ""),
         "OPTIONS": options,
         "CONN_MAX_AGE": 0,
+        # A pooled connection is checked before it is handed out: after a database
+        # restart the pool would otherwise hand out connections that are dead.
+        "CONN_HEALTH_CHECKS": True,
     }
 
 
@@ -78,6 +81,24 @@ def channel_layer_from_url(url: str | None, prefix: str | None = None) -> dict[s
     return {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [url], "prefix": prefix or "asgi"},
+    }
+
+
+def celery_broker(redis_url: str | None, prefix: str | None, folder: Path
+                  ) -> tuple[str, dict[str, Any]]:
+    """Celery's broker: Redis when ``REDIS_URL`` is set (keys under ``prefix``), else
+    kombu's filesystem transport in ``folder``, a broker that needs no server: messages
+    are files, so a worker process and the web server share it on one machine."""
+    if redis_url:
+        return redis_url, {"global_keyprefix": f"{prefix or 'asgi'}:celery:"}
+    for sub in ("queue", "processed", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return "filesystem://", {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
     }
 
 

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from myproject.environment import (
+    celery_broker,
     channel_layer_from_url,
     database_from_url,
     env_bool,
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "api_graphql",
+    "api_graphql.tasks",
     "realtime",
     "myproject",
 ]
@@ -88,5 +90,21 @@ API_GRAPHQL = {
     "WS_ALLOWED_ORIGINS": env_list("GRAPHQL_WS_ALLOWED_ORIGINS", []),
     "WS_ALLOW_NO_ORIGIN": env_bool("GRAPHQL_WS_ALLOW_NO_ORIGIN", True),
 }
+
+# Celery (myproject/celery.py): the broker is Redis with REDIS_URL, else a folder
+# (CELERY_BROKER_DIR). Every state goes to the run's TaskRun row, which the
+# realtime capture publishes; acks_late redelivers a task whose worker died.
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker(
+    os.environ.get("REDIS_URL"), os.environ.get("REDIS_PREFIX"),
+    Path(os.environ.get("CELERY_BROKER_DIR") or BASE_DIR / "var" / "broker"))
+CELERY_RESULT_BACKEND = "api_graphql.tasks.backend:TaskRunBackend"
+CELERY_TASK_TRACK_STARTED = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "demo@example.com"
 
 LOGGING = logging_config(os.environ.get("LOG_LEVEL"), os.environ.get("LOG_FORMAT"))

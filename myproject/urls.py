@@ -11,5 +11,6 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("live/", views.live, name="live"),
+    path("exports/<str:name>", views.export_download, name="export-download"),
     path("", include("api_graphql.urls")),
 ]

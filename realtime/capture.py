@@ -1,29 +1,24 @@
-"""Capture every ORM change of an exposed model into the outbox.
+"""What is captured, and noticing this process's captured writes.
 
-Receivers for post_init (a snapshot, to know what an update changed),
-post_save, post_delete and m2m_changed write a :class:`ChangeRecord` in the
-writer's own transaction, and ask for a flush after commit: sequence, then publish.
-A rolled-back transaction takes its records (and its flush) with it.
-
-Writes that send no per-object signal (``QuerySet.update``, ``bulk_create``,
-``bulk_update``, raw SQL) are published with :func:`realtime.publish_changes`.
+The database captures every change of an exposed model: row-level triggers
+(:mod:`realtime.triggers`) write the outbox in the writer's own statement,
+whoever the writer is. This process only needs to know *when* to sequence and
+publish: every INSERT, UPDATE or DELETE on a captured table that this process runs
+asks for a flush after its transaction commits (at once in autocommit). Writes
+by other programs are found by the hubs' poll (and, on PostgreSQL, woken by NOTIFY).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connections, models, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
-
-from realtime.events import CREATED, DELETED, UPDATED, json_safe
+from django.db.backends.signals import connection_created
 
 logger = logging.getLogger(__name__)
-SNAPSHOT = "_realtime_snapshot"
-CLEARING = "_realtime_clearing"
-
 _exposed: frozenset[type[models.Model]] | None = None
 
 
@@ -40,8 +35,9 @@ def exposed_models() -> frozenset[type[models.Model]]:
 
 
 def reset_exposed() -> None:
-    global _exposed
+    global _exposed, _tables
     _exposed = None
+    _tables = None
 
 
 def concrete(model: type[models.Model]) -> type[models.Model]:
@@ -58,109 +54,10 @@ def stream_labels(model: type[models.Model]) -> list[str]:
     return [m._meta.label_lower for m in chain if m in exposed]
 
 
-def _snapshot(instance: models.Model) -> dict[str, Any]:
-    values = instance.__dict__
-    return {f.attname: values[f.attname] for f in instance._meta.concrete_fields
-            if f.attname in values}
-
-
-def _on_init(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    if concrete(type(instance)) in exposed_models():
-        instance.__dict__[SNAPSHOT] = _snapshot(instance)
-
-
-def _changes(instance: models.Model, update_fields: Iterable[str] | None
-             ) -> tuple[list[str] | None, dict[str, Any] | None]:
-    """(changed field names, their previous values), or (None, None) when unknown."""
-    before = instance.__dict__.get(SNAPSHOT)
-    if before is None or instance.pk is None:
-        return (list(update_fields) if update_fields else None), None
-    names, previous = [], {}
-    for field in instance._meta.concrete_fields:
-        if field.attname not in before:
-            continue
-        old = before[field.attname]
-        if instance.__dict__.get(field.attname) != old:
-            names.append(field.name)
-            previous[field.attname] = json_safe(old)
-    return names, previous
-
-
-def _on_save(sender: type[models.Model], instance: models.Model, created: bool,
-             update_fields: Iterable[str] | None = None, using: str = "default",
-             **kwargs: Any) -> None:
-    labels = stream_labels(type(instance))
-    if not labels:
-        return
-    if created:
-        changed, previous = None, None
-    else:
-        changed, previous = _changes(instance, update_fields)
-        if changed == []:
-            return  # saved without a change: nothing happened that anyone could see
-    for label in labels:
-        record(using, label, instance.pk, CREATED if created else UPDATED, changed, previous)
-    instance.__dict__[SNAPSHOT] = _snapshot(instance)
-
-
-def _on_delete(sender: type[models.Model], instance: models.Model, using: str = "default",
-               **kwargs: Any) -> None:
-    # Unlike saves, deleting a multi-table child sends post_delete for each parent
-    # row too, so a delete only records the instance's own stream.
-    label = concrete(type(instance))._meta.label_lower
-    labels = [label] if concrete(type(instance)) in exposed_models() else []
-    if not labels:
-        return
-    row = {f.attname: json_safe(instance.__dict__.get(f.attname))
-           for f in instance._meta.concrete_fields if f.attname in instance.__dict__}
-    for label in labels:
-        record(using, label, instance.pk, DELETED, None, row)
-
-
-def _m2m_sides(instance: models.Model, sender: type[models.Model], reverse: bool,
-               other: type[models.Model]) -> tuple[str, str] | None:
-    """(name on the instance's side, name on the other side) of the relation."""
-    owner = other if reverse else type(instance)
-    for field in owner._meta.many_to_many:
-        if field.remote_field.through is sender:
-            accessor = field.remote_field.get_accessor_name() or ""
-            return (accessor, field.name) if reverse else (field.name, accessor)
-    return None
-
-
-def _on_m2m(sender: type[models.Model], instance: models.Model, action: str, reverse: bool,
-            model: type[models.Model], pk_set: set[Any] | None, using: str = "default",
-            **kwargs: Any) -> None:
-    if action not in ("pre_clear", "post_clear", "post_add", "post_remove"):
-        return
-    sides = _m2m_sides(instance, sender, reverse, model)
-    if sides is None:
-        return
-    mine, theirs = sides
-    if action == "pre_clear":
-        related = getattr(instance, mine).values_list("pk", flat=True) if mine else []
-        instance.__dict__.setdefault(CLEARING, {})[sender] = set(related)
-        return
-    if action == "post_clear":
-        pk_set = instance.__dict__.get(CLEARING, {}).pop(sender, set())
-    if not pk_set:
-        return
-    # previous={}: no column changed, only the relation (see matching.as_of).
-    for label in stream_labels(type(instance)):
-        record(using, label, instance.pk, UPDATED, [mine], {})
-    for label in stream_labels(model):
-        record_many(using, label, sorted(pk_set, key=str), UPDATED,
-                    [theirs] if theirs else None, {})
-
-
-def record(using: str, label: str, pk: Any, op: str, changed: list[str] | None,
-           previous: dict[str, Any] | None) -> None:
-    """Write one change into the outbox, in the caller's transaction."""
-    record_many(using, label, [pk], op, changed, previous)
-
-
 def record_many(using: str, label: str, pks: Iterable[Any], op: str,
                 changed: list[str] | None, previous: dict[str, Any] | None) -> None:
+    """Write changes into the outbox, in the caller's transaction (what the triggers
+    write for row changes; :func:`realtime.publish_changes` for anything else)."""
     from realtime.models import ChangeRecord
 
     records = [ChangeRecord(model=label, object_pk=str(pk), op=op, changed_fields=changed,
@@ -190,8 +87,74 @@ def schedule_flush(using: str) -> None:
     transaction.on_commit(flush, using=using)
 
 
+_WRITE = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|MERGE|REPLACE)\b", re.IGNORECASE)
+_tables: re.Pattern[str] | None = None
+
+
+def captured_tables() -> re.Pattern[str]:
+    """Matches SQL naming a table the triggers capture (quoted or not)."""
+    global _tables
+    if _tables is None:
+        from realtime.triggers import plan
+
+        names = sorted({capture.table for capture in plan()}, key=len, reverse=True)
+        alternatives = "|".join(map(re.escape, names))
+        _tables = re.compile(rf"\b(?:{alternatives})\b" if names else r"(?!)")
+    return _tables
+
+
+#: True while ``migrate`` runs: the outbox may not exist yet, the poll sequences later.
+migrating = False
+
+
+def notice_writes(execute: Callable[..., Any], sql: Any, params: Any, many: bool,
+                  context: dict[str, Any]) -> Any:
+    """An execute wrapper on every connection: after a write to a captured table, a
+    flush once the transaction commits (the trigger has written the record)."""
+    result = execute(sql, params, many, context)
+    if (not migrating and isinstance(sql, str) and _WRITE.match(sql)
+            and captured_tables().search(sql)):
+        connection = context["connection"]
+        if (connection.vendor == "sqlite" and connection.get_autocommit()
+                and "RETURNING" in sql.upper()):
+            _flush_on_close(context["cursor"], connection.alias)
+        else:
+            schedule_flush(connection.alias)
+    return result
+
+
+def _flush_on_close(cursor: Any, using: str) -> None:
+    """SQLite commits an autocommit statement with RETURNING (a save()'s INSERT) when
+    it is finished, after Django reads the rows: a flush now would open a transaction
+    around it. Django closes the cursor right after reading; flush then."""
+    close = cursor.cursor.close
+
+    def close_then_flush() -> None:
+        close()
+        del cursor.close
+        schedule_flush(using)
+
+    cursor.close = close_then_flush
+
+
+def _wrap(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if notice_writes not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, notice_writes)
+
+
+def _migrating(sender: Any, **kwargs: Any) -> None:
+    global migrating
+    migrating = True
+
+
+def _migrated(sender: Any, **kwargs: Any) -> None:
+    global migrating
+    migrating = False
+
+
 def connect() -> None:
-    post_init.connect(_on_init, dispatch_uid="realtime.capture.init")
-    post_save.connect(_on_save, dispatch_uid="realtime.capture.save")
-    post_delete.connect(_on_delete, dispatch_uid="realtime.capture.delete")
-    m2m_changed.connect(_on_m2m, dispatch_uid="realtime.capture.m2m")
+    from django.db.models.signals import post_migrate, pre_migrate
+
+    connection_created.connect(_wrap, dispatch_uid="realtime.capture.wrap")
+    pre_migrate.connect(_migrating, dispatch_uid="realtime.capture.migrating")
+    post_migrate.connect(_migrated, dispatch_uid="realtime.capture.migrated")

@@ -29,7 +29,7 @@ from api_graphql.execution import RequestError, executor_for
 from api_graphql.schema import get_schema
 from realtime import render
 from realtime.daphne_wire import immediate_send
-from realtime.hub import Subscription, database, get_hub, group_key
+from realtime.hub import Subscription, Unavailable, database, get_hub, group_key, with_retries
 from realtime.protocol import PONG, PROTOCOLS, Action, Close, LegacyWS, Protocol, ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -302,6 +302,8 @@ class Connection:
                 self.operations[op_id] = task
                 return
             await self._subscribe(op_id, executor, prepared, variables)
+        except Unavailable:
+            self.enqueue(self.protocol.error(op_id, [render.UNAVAILABLE_ERROR]))
         except RequestError as error:
             self.enqueue(self.protocol.error(op_id, error.errors))
         except GraphQLUserError as error:
@@ -338,7 +340,7 @@ class Connection:
             raise GraphQLUserError(f"{selection.name} cannot be subscribed to here.")
         spec = root_field.model_spec
         after = _cursor(selection.args.get("after"))
-        condition = await database(render.Condition)(self.context, spec, selection)
+        condition = await with_retries(render.Condition, self.context, spec, selection)
         key = group_key(spec, prepared.document.loc.source.body if prepared.document.loc else "",
                         variables or {}, _after_variable(selection), self.context.scope.key)
         placeholder = asyncio.get_running_loop().create_future()
@@ -346,6 +348,10 @@ class Connection:
         try:
             subscription = await get_hub().subscribe(
                 self, op_id, self.context, spec, selection, condition, key, after)
+        except BaseException:
+            if self.operations.get(op_id) is placeholder:
+                del self.operations[op_id]
+            raise
         finally:
             placeholder.cancel()
         if self.operations.get(op_id) is placeholder:

@@ -24,13 +24,13 @@ from typing import Any, Protocol
 import orjson
 from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.utils import timezone
 
 from api_graphql.context import RequestContext
 from api_graphql.model_graph import ModelSpec
 from api_graphql.selection import FieldSelection
-from realtime import render
+from realtime import render, triggers
 from realtime.capture import concrete, exposed_models
 from realtime.conf import realtime_settings
 from realtime.events import MESSAGE_TYPE, ChangeEvent, layer_group
@@ -62,6 +62,60 @@ def database(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
             close_old_connections()
 
     return sync_to_async(run, thread_sensitive=True)
+
+
+#: What a database restart, a failover or a dropped connection raises: worth a retry.
+TRANSIENT = (OperationalError, InterfaceError)
+#: How long a new subscription waits for the database before it is told UNAVAILABLE.
+OPEN_PATIENCE = 30.0
+RETRY_FIRST, RETRY_MAX = 0.05, 1.0
+
+
+class Unavailable(Exception):
+    """The database stayed unreachable longer than a subscription can wait for it."""
+
+
+class Outage:
+    """Logs a database outage once when it starts and once when it ends, however many
+    retries run meanwhile (a restart would otherwise log a warning per attempt)."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def failed(self, error: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            logger.warning("realtime: database unavailable, retrying: %s", error)
+
+    def recovered(self) -> None:
+        if self.since is not None:
+            logger.warning("realtime: database back after %.1f s",
+                           time.monotonic() - self.since)
+            self.since = None
+
+
+outage = Outage()
+
+
+async def with_retries(function: Callable[..., Any], *args: Any,
+                       patience: float | None = OPEN_PATIENCE) -> Any:
+    """``database(function)(*args)``, retried with backoff while the database is
+    unreachable: the caller sees a delay, not an error. After ``patience`` seconds
+    (None: never) :class:`Unavailable`."""
+    delay = RETRY_FIRST
+    give_up = None if patience is None else time.monotonic() + patience
+    while True:
+        try:
+            result = await database(function)(*args)
+        except TRANSIENT as error:
+            outage.failed(error)
+            if give_up is not None and time.monotonic() + delay > give_up:
+                raise Unavailable(str(error)) from error
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+            continue
+        outage.recovered()
+        return result
 
 
 @dataclass(eq=False)
@@ -149,9 +203,20 @@ class SubscriptionHub:
                     await self.layer.group_add(layer_group(label), self.channel)
             self._tasks.append(self.loop.create_task(self._receive()))
         self._tasks.append(self.loop.create_task(self._poll()))
+        await self._check_capture()
         if self.distributed:
             await database(versions.refresh)()
             versions.live = True
+
+    async def _check_capture(self) -> None:
+        global _capture_checked
+        if _capture_checked:
+            return
+        _capture_checked = True
+        missing = await with_retries(triggers.missing)
+        if missing:
+            logger.warning("realtime: changes to %s are not captured (their triggers are "
+                           "missing or out of date): run migrate", ", ".join(missing))
 
     async def stop(self) -> None:
         versions.live = False
@@ -186,7 +251,7 @@ class SubscriptionHub:
         self._opening[label] = future
         try:
             await self.start()  # listening first, position second: nothing slips between
-            last = await database(position)(label)
+            last = await with_retries(position, label)
             stream = ModelStream(label, last)
             self.streams[label] = stream
             future.set_result(stream)
@@ -225,7 +290,10 @@ class SubscriptionHub:
             subscription.floor = max(start, after)
         self.counters["resumes"] += 1
         try:
-            replay = await database(render.replay)(group, label, after, start)
+            replay = await with_retries(render.replay, group, label, after, start)
+        except Unavailable:
+            await self.unsubscribe(subscription)
+            raise
         except Exception:
             logger.exception("realtime: replay failed")
             replay = None
@@ -345,6 +413,8 @@ class SubscriptionHub:
                     await database(prune)(retention)
             except asyncio.CancelledError:
                 raise
+            except TRANSIENT as error:
+                outage.failed(error)  # the next poll tries again
             except Exception:
                 logger.exception("realtime: poll failed")
 
@@ -356,13 +426,16 @@ class SubscriptionHub:
         async with stream.lock:
             fresh = sorted((e for e in events if e.seq > stream.last_seq), key=lambda e: e.seq)
             contiguous = all(e.seq == stream.last_seq + 1 + i for i, e in enumerate(fresh))
+            # A database that is down delays delivery, it never fails it: the
+            # records wait in the outbox and the stream retries until it is back.
             if catch_up or not contiguous:
-                fresh = await database(render.records_after)(label, stream.last_seq)
+                fresh = await with_retries(render.records_after, label, stream.last_seq,
+                                           patience=None)
             if not fresh:
                 return
             groups = list(stream.groups.values())
             executed = sum(g.executions for g in groups)
-            rendered = await database(render.render_groups)(groups, fresh)
+            rendered = await with_retries(render.render_groups, groups, fresh, patience=None)
             self.counters["selection_executions"] += sum(g.executions for g in groups) - executed
             stream.last_seq = fresh[-1].seq
             self.counters["events_delivered"] += len(fresh)
@@ -392,6 +465,7 @@ def prune(retention: float) -> int:
 
 
 _hub: SubscriptionHub | None = None
+_capture_checked = False
 
 
 def get_hub() -> SubscriptionHub:

@@ -21,6 +21,7 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import DatabaseError
 
+from api_graphql import consistency
 from realtime.conf import realtime_settings
 from realtime.events import ChangeEvent, layer_group, layer_message
 from realtime.sequencer import assign_sequence
@@ -50,6 +51,8 @@ def publish(events: list[ChangeEvent]) -> None:
     from realtime.versions import table
 
     table.observe(events)  # before the writer's response: it reads its own writes
+    for event in events:
+        consistency.note(event.model, event.seq)  # the writer's X-Consistency-Cursor
     hub = running_hub()
     if hub is not None:
         hub.publish_threadsafe(events)

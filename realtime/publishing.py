@@ -1,15 +1,13 @@
-"""Publish the writes Django sends no per-object signal for.
+"""Announce a change no row write of the model shows.
 
-``QuerySet.update``, ``bulk_create``, ``bulk_update`` and raw SQL bypass
-post_save/post_delete. Call :func:`publish_changes` in the same transaction as the
-write, so the events commit (or roll back) with it::
+The database captures every write to an exposed model's table (see
+:mod:`realtime.triggers`), ``QuerySet.update``, ``bulk_create`` and raw SQL
+included. :func:`publish_changes` is for what it cannot see: a value computed from
+another table, say, that subscribers should re-read::
 
-    with transaction.atomic():
-        ids = list(Article.objects.filter(author=a).values_list("pk", flat=True))
-        Article.objects.filter(pk__in=ids).update(published=True)
-        publish_changes(Article, ids, "UPDATED", changed_fields=["published"])
+    publish_changes(Author, [author.pk], "UPDATED", changed_fields=["article_count"])
 
-Subscribers then receive these as any other event. What the previous values were
+The events are recorded in the caller's transaction. What the previous values were
 is unknown, so a LEFT is sent to subscribers who may still see the object but
 whose filter it no longer matches.
 """

@@ -9,12 +9,11 @@ DELETED) with :mod:`realtime.matching`. Payloads are serialized once per group.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from django.db import InterfaceError, OperationalError
 from django.db.models import Min, Q
-from django.utils import timezone
 
 from api_graphql import encoding
 from api_graphql.context import RequestContext
@@ -36,7 +35,9 @@ logger = logging.getLogger(__name__)
 LEFT = "LEFT"
 INTERNAL_ERROR = {"message": "This subscription failed on the server; resubscribe with "
                              "your last cursor.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
-ORPHAN_AGE = timedelta(seconds=2)
+#: A new subscription the database could not serve within the hub's patience.
+UNAVAILABLE_ERROR = {"message": "The database is unavailable; resubscribe with your last "
+                                "cursor.", "extensions": {"code": "UNAVAILABLE"}}
 CATCH_UP_BATCH = 1000
 
 
@@ -162,11 +163,14 @@ def render_events(group: SubscriptionGroup, events: list[ChangeEvent]) -> list[t
 def render_groups(groups: list[SubscriptionGroup], events: list[ChangeEvent]
                   ) -> list[tuple[SubscriptionGroup, list[tuple[int, str]] | None]]:
     """Payloads per group; None for a group whose selection failed (its members get
-    an error and can resubscribe), so one bad group never stalls the stream."""
+    an error and can resubscribe), so one bad group never stalls the stream. A lost
+    database connection fails every group alike: it is raised, for the hub to retry."""
     result: list[tuple[SubscriptionGroup, list[tuple[int, str]] | None]] = []
     for group in groups:
         try:
             result.append((group, render_events(group, events)))
+        except (OperationalError, InterfaceError):
+            raise
         except Exception:
             logger.exception("realtime: rendering %s events failed", group.spec.label)
             result.append((group, None))
@@ -198,7 +202,7 @@ def replay(group: SubscriptionGroup, label: str, after: int, upto: int
 
 
 def sequence_orphans() -> None:
-    """Sequence records committed by a process that died before sequencing them."""
-    cutoff = timezone.now() - ORPHAN_AGE
-    if ChangeRecord.objects.filter(seq__isnull=True, created_at__lt=cutoff).exists():
+    """Sequence records no process of ours sequenced: written by another program (the
+    triggers capture psql and other services too), or by a process that died first."""
+    if ChangeRecord.objects.filter(seq__isnull=True).exists():
         assign_sequence()

@@ -1,6 +1,7 @@
 """The demo settings plus the test apps (one model per field kind, every relation shape)."""
 
 import os
+from pathlib import Path
 
 from myproject.settings import *  # noqa: F403
 from myproject.settings import INSTALLED_APPS, MIDDLEWARE
@@ -18,3 +19,12 @@ if _suffix:
         _default["TEST"] = {"NAME": str(BASE_DIR / f"test_db{_suffix}.sqlite3")}  # noqa: F405
     else:
         _default["TEST"] = {"NAME": f"test_{_default['NAME']}{_suffix}"}
+
+# Each test run's Celery broker: its own folder (or its REDIS_PREFIX on Redis), shared
+# with the worker processes the task tests start (tests/workers.py).
+from myproject.environment import celery_broker  # noqa: E402
+
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker(
+    os.environ.get("REDIS_URL"), os.environ.get("REDIS_PREFIX"),
+    Path(os.environ.get("CELERY_BROKER_DIR")
+         or BASE_DIR / "tests" / "artifacts" / f"broker{_suffix}"))  # noqa: F405

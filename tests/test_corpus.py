@@ -12,9 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.timeout(900)
 def test_the_corpus_answers_as_the_orm() -> None:
     env = dict(os.environ)
     env["TEST_DB_SUFFIX"] = env.get("TEST_DB_SUFFIX", "") + "_corpus"
@@ -23,7 +26,7 @@ def test_the_corpus_answers_as_the_orm() -> None:
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "--ds", "tests.corpus.settings", "--hypothesis-show-statistics",
          "tests/corpus/check_corpus.py"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=850,
     )
     print(result.stdout[-6000:], result.stderr[-3000:])
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]

@@ -577,6 +577,204 @@ def check_delete(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
     cells.record("delete", "deleted" + ("" if was_readable else " (node hidden)"), problems)
 
 
+# -- the business-logic columns: what a ModelConfig exposes of the model's own code ------
+def computed_truth(spec: ModelSpec, obj: models.Model, name: str) -> Any:
+    """A computed field's value as Django gives it: the property or method itself, the
+    annotation as the ORM computes it."""
+    computed = spec.config.annotations.get(name)
+    if computed is not None:
+        value = type(obj)._default_manager.annotate(_v=computed).get(pk=obj.pk)._v
+    else:
+        value = getattr(obj, name)
+        value = value() if callable(value) else value
+    return wire(value)
+
+
+def check_computed(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """Every computed field of every readable row, and nothing of any other row (also
+    when the rows are filtered and ordered on an annotation)."""
+    names = list(spec.computed)
+    if not names:
+        cells.record("computed", "none configured", [])
+        return
+    user = world.users[role]
+    root = spec.root_name
+    pk_name = spec.pk.name
+    sql = [n for n in names if spec.computed[n].is_sql]
+    filters = {sql[0]: {"isnull": False}} if sql else None
+    ordering = [{sql[0]: "DESC"}] if sql else None
+    result = world.client(role)(
+        f"""query($f: {spec.filter_name}, $o: [{spec.order_name}!]) {{
+            rows: {root}_list(limit: 50) {{ {pk_name} {" ".join(names)} }}
+            sql: {root}_list(limit: 50, filters: $f, ordering: $o) {{ {pk_name} }}
+        }}""", {"f": filters, "o": ordering})
+    if not any_readable(user, spec.model):
+        cells.record("computed", FORBIDDEN, expect_forbidden(result, ["rows", "sql"]))
+        return
+    problems = unexpected_errors(result)
+    data = result.get("data") or {}
+    readable = {pk_value(o): o for o in rows_of(spec.model) if row_readable(user, o)}
+    rows = data.get("rows") or []
+    if {row[pk_name] for row in rows} != set(readable):
+        problems.append(f"rows {sorted(r[pk_name] for r in rows)} != {sorted(readable)}")
+    for row in rows:
+        obj = readable.get(row[pk_name])
+        if obj is None:
+            continue
+        for name in names:
+            want = computed_truth(spec, obj, name)
+            if row[name] != want:
+                problems.append(f"{row[pk_name]}.{name}: {row[name]!r} != {want!r}")
+    filtered = {row[pk_name] for row in data.get("sql") or []}
+    if sql:
+        want_filtered = {pk for pk, o in readable.items()
+                         if computed_truth(spec, o, sql[0]) is not None}
+        if filtered != want_filtered:
+            problems.append(f"filtered on {sql[0]}: {sorted(filtered)} != {sorted(want_filtered)}")
+    cells.record("computed", f"{len(names)} fields x {len(rows)} rows", problems)
+def pk_filter(spec: ModelSpec, obj: models.Model) -> dict[str, Any]:
+    return {spec.pk.name: {"exact": pk_value(obj)}}
+
+
+BULK_PAYLOAD = "ok count pks errors { index pk field message code }"
+
+
+def check_bulk_update(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """bulk_update over a filter naming one row: Django's change permission decides,
+    among the rows the role may read (a bulk write's filter is a read)."""
+    user = world.users[role]
+    model = spec.model
+    name = f"bulk_update_{spec.root_name}"
+    field = update_field(world, spec)
+    if name not in world.mutation_names() or field is None:
+        cells.record("bulk_update", "not offered", [])
+        return
+    obj = rows_of(model)[1]
+    before = snapshot(obj)
+    value = python_value(model, field, world.data.fresh_index())
+    result = world.client(role)(
+        f"""mutation($f: {spec.filter_name}!, $data: {spec.type_name}UpdateInput!) {{
+            {name}(filters: $f, data: $data) {{ {BULK_PAYLOAD} nodes {{ {field.name} }} }}
+        }}""", {"f": pk_filter(spec, obj), "data": {field.name: value}})
+    after = snapshot(obj)
+    problems: list[str] = []
+    if not has_action(user, model, "change") or not any_readable(user, model):
+        problems += expect_forbidden(result, [name])
+        if after != before:
+            problems.append(f"a refused bulk update changed the row: {before} -> {after}")
+        cells.record("bulk_update", FORBIDDEN, problems)
+        return
+    problems += unexpected_errors(result)
+    payload = (result.get("data") or {}).get(name) or {}
+    if not row_readable(user, obj):
+        if payload.get("count") != 0 or after != before:
+            problems.append(f"an unreadable row was updated: {payload!r}")
+        cells.record("bulk_update", "0 rows (unreadable)", problems)
+        return
+    if payload.get("ok") is not True or payload.get("pks") != [pk_value(obj)]:
+        problems.append(f"bulk update failed: {payload!r}")
+    if after != {**before, field.attname: value}:
+        problems.append(f"bulk update changed {before} -> {after}, expected only {field.name}")
+    refreshed = model._default_manager.get(pk=obj.pk)
+    want_nodes = [{field.name: value} if row_readable(user, refreshed) else None]
+    if payload.get("nodes") != want_nodes:
+        problems.append(f"nodes {payload.get('nodes')!r} != {want_nodes!r}")
+    cells.record("bulk_update", f"changed {field.name}", problems)
+
+
+def check_bulk_delete(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    user = world.users[role]
+    model = spec.model
+    name = f"bulk_delete_{spec.root_name}"
+    if name not in world.mutation_names():
+        cells.record("bulk_delete", "not offered", [])
+        return
+    victim = world.data.make(model, world.data.fresh_index(), optional=False)
+    result = world.client(role)(
+        f"""mutation($f: {spec.filter_name}!) {{
+            {name}(filters: $f) {{ {BULK_PAYLOAD} nodes {{ {spec.pk.name} }} }}
+        }}""", {"f": pk_filter(spec, victim)})
+    exists = model._default_manager.filter(pk=victim.pk).exists()
+    problems: list[str] = []
+    if not has_action(user, model, "delete") or not any_readable(user, model):
+        problems += expect_forbidden(result, [name])
+        if not exists:
+            problems.append("a refused bulk delete removed the row")
+        cells.record("bulk_delete", FORBIDDEN, problems)
+        return
+    problems += unexpected_errors(result)
+    payload = (result.get("data") or {}).get(name) or {}
+    if not row_readable(user, victim):
+        if payload.get("count") != 0 or not exists:
+            problems.append(f"an unreadable row was deleted: {payload!r}")
+        cells.record("bulk_delete", "0 rows (unreadable)", problems)
+        return
+    if payload.get("ok") is not True or payload.get("pks") != [pk_value(victim)]:
+        problems.append(f"bulk delete failed: {payload!r}")
+    if payload.get("nodes") != [{spec.pk.name: pk_value(victim)}]:
+        problems.append(f"nodes {payload.get('nodes')!r}")
+    if exists:
+        problems.append("the row is still there")
+    cells.record("bulk_delete", "deleted", problems)
+
+
+def plain_unique_lookup(world: World, spec: ModelSpec) -> list[models.Field] | None:
+    """A unique set of plain (non-relation) columns the lookup input offers."""
+    from api_graphql.bulk import unique_sets
+
+    offered = world.input_fields(f"{spec.type_name}LookupInput")
+    for names in unique_sets(spec.model):
+        found = [spec.model._meta.get_field(n) for n in sorted(names)]
+        if all(n in offered and not f.is_relation for n, f in zip(sorted(names), found,
+                                                                     strict=True)):
+            return found  # type: ignore[return-value]
+    return None
+
+
+def check_upsert(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """get_or_create with the unique values of an existing row: the row when the role
+    may read it; otherwise a create, which needs add and then fails on uniqueness."""
+    user = world.users[role]
+    model = spec.model
+    name = f"get_or_create_{spec.root_name}"
+    fields = plain_unique_lookup(world, spec) if name in world.mutation_names() else None
+    if fields is None:
+        cells.record("upsert", "not offered", [])
+        return
+    obj = rows_of(model)[2]
+    lookup: dict[str, Any] = {}
+    for f in fields:
+        value = getattr(obj, f.attname)
+        enum = spec.fields[f.name].enum
+        lookup[f.name] = enum.name_by_value[value] if enum is not None else wire(value)
+    before = model._default_manager.count()
+    result = world.client(role)(
+        f"""mutation($l: {spec.type_name}LookupInput!) {{
+            {name}(lookup: $l) {{ ok created pk errors {{ field code }} node {{ {spec.pk.name} }} }}
+        }}""", {"l": lookup})
+    problems: list[str] = []
+    if model._default_manager.count() != before:
+        problems.append("get_or_create of an existing row stored a new one")
+    payload = (result.get("data") or {}).get(name) or {}
+    if row_readable(user, obj):
+        problems += unexpected_errors(result)
+        want = {"ok": True, "created": False, "pk": pk_value(obj), "errors": [],
+                "node": {spec.pk.name: pk_value(obj)}}
+        if payload != want:
+            problems.append(f"{payload!r} != {want!r}")
+        cells.record("upsert", "got", problems)
+        return
+    if not has_action(user, model, "add"):
+        problems += expect_forbidden(result, [name])
+        cells.record("upsert", FORBIDDEN, problems)
+        return
+    problems += unexpected_errors(result)
+    if payload.get("ok") is not False or payload.get("node") is not None or not payload.get(
+            "errors"):
+        problems.append(f"expected a refused create, got {payload!r}")
+    cells.record("upsert", "refused: exists", problems)
+
+
 @pytest.mark.parametrize("role", ALL_ROLES)
 @pytest.mark.parametrize("label", LABELS)
 def test_permission_matrix(world: World, label: str, role: str) -> None:
@@ -587,6 +785,10 @@ def test_permission_matrix(world: World, label: str, role: str) -> None:
     check_create(world, spec, role, cells)
     check_update(world, spec, role, cells)
     check_delete(world, spec, role, cells)
+    check_computed(world, spec, role, cells)
+    check_bulk_update(world, spec, role, cells)
+    check_bulk_delete(world, spec, role, cells)
+    check_upsert(world, spec, role, cells)
     cells.check()
 
 

@@ -11,7 +11,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
+          include: ['test/e2e/**/*.test.{ts,tsx}'],
           // One daphne for the run; the restart test starts and stops its own.
           globalSetup: ['test/e2e/global-setup.ts'],
           testTimeout: 60_000,

@@ -41,7 +41,7 @@ if (!existsSync(join(root, 'ts_client', 'dist', 'src', 'index.js'))) {
   console.log('== building ts_client (dist/)');
   if (run('npm', ['run', 'build', '--silent'], { cwd: join(root, 'ts_client') }) !== 0) process.exit(1);
 }
-if (!existsSync(join(root, 'myproject', 'static', 'myproject', 'live', 'js'))) {
+if (!existsSync(join(root, 'myproject', 'static', 'myproject', 'live', 'live.js'))) {
   console.log('== building the /live/ page');
   if (run(process.execPath, [join(root, 'myproject', 'frontend', 'build.mjs')]) !== 0) process.exit(1);
 }

@@ -36,7 +36,7 @@ from tests.conftest import PASSWORD
 from tests.corpus import expected
 from tests.corpus.population import populate
 
-CASES = int(os.environ.get("CORPUS_CASES", "300"))
+CASES = int(os.environ.get("CORPUS_CASES", "200"))
 SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "schema.graphql"
 CORPUS_APPS = ("sites", "flatpages", "redirects", "taggit", "account", "socialaccount", "mfa",
                "guardian", "catalog")

@@ -14,3 +14,9 @@ class RequestTagMiddleware:
         response = self.get_response(request)
         response["X-Request-Tag"] = "seen"
         return response
+
+
+class FixedTagMiddleware(RequestTagMiddleware):
+    """The same, declared safe for the loop path: its header never varies."""
+
+    graphql_loop_path = True

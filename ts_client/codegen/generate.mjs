@@ -19,15 +19,22 @@ import {
 /** @typedef {{lookups: string[], transforms: Record<string, string>}} LookupSet */
 /**
  * @typedef {{django_field: string, graphql_type: string, scalar: string, nullable: boolean,
- *   primary_key: boolean, max_length: number | null, enum: {type: string} | null,
+ *   primary_key: boolean, unique?: boolean, relation?: string | null, max_length: number | null, enum: {type: string} | null,
  *   lookups: string[], transforms: Record<string, string>, orderable: boolean}} FieldEntry
  * @typedef {{kind: string, many: boolean, target: string | null, target_type: string | null,
- *   django_field: string, reverse: string | null, filterable: boolean, orderable: boolean}} RelationEntry
- * @typedef {{label: string, type_name: string, pk: string, queries: Record<string, string>,
+ *   django_field: string, reverse: string | null, query_name: string, filterable: boolean,
+ *   orderable: boolean}} RelationEntry
+ * @typedef {{graphql_type: string, required: boolean, model: string | null}} ArgumentEntry
+ * @typedef {{kind: 'property' | 'method' | 'annotation', graphql_type: string, scalar: string,
+ *   nullable: boolean, many: boolean, arguments: Record<string, ArgumentEntry>,
+ *   lookups: string[], transforms: Record<string, string>, filterable: boolean,
+ *   orderable: boolean}} ComputedEntry
+ * @typedef {{label: string, type_name: string, pk: string, get_latest_by?: string[], queries: Record<string, string>,
  *   filter_type: string, order_type: string,
  *   mutations: Record<string, {field: string, input: string | null}>,
  *   subscription: {field: string, type: string} | null,
- *   fields: Record<string, FieldEntry>, relations: Record<string, RelationEntry>}} ModelEntry
+ *   fields: Record<string, FieldEntry>, relations: Record<string, RelationEntry>,
+ *   computed?: Record<string, ComputedEntry>}} ModelEntry
  * @typedef {{version: number, scalars: Record<string, LookupSet>, models: Record<string, ModelEntry>}} Manifest
  */
 
@@ -49,10 +56,12 @@ const quote = (s) => JSON.stringify(s);
 const union = (xs) => (xs.length ? xs.map(quote).join(' | ') : 'never');
 
 /**
- * @param {{ schemaPath: string, manifestPath: string, outDir: string, depth?: number }} options
+ * @param {{ schemaPath: string, manifestPath: string, outDir: string, depth?: number,
+ *   importFrom?: string }} options  importFrom: the runtime module the generated file imports
+ *   (the package name in a user's project; '../index.js' inside this package)
  * @returns {Record<string, string>} file name -> content
  */
-export function generate({ schemaPath, manifestPath, outDir, depth = 2 }) {
+export function generate({ schemaPath, manifestPath, outDir, depth = 2, importFrom = '../index.js' }) {
   const introspection = JSON.parse(readFileSync(schemaPath, 'utf8'));
   const schema = buildClientSchema(introspection.data ?? introspection);
   /** @type {Manifest} */
@@ -67,7 +76,7 @@ export function generate({ schemaPath, manifestPath, outDir, depth = 2 }) {
     '// Do not edit: run `npm run generate` after `manage.py export_client_schema`.',
     '/* eslint-disable */',
     "import { defineModel, type Entries, type Instance, type Kwargs, type ModelTypes, type Nullable,",
-    "  type OwnEntries, type SchemaMeta, type Span } from '../index.js';",
+    `  type OwnEntries, type PrefixValues, type SchemaMeta, type Span } from ${quote(importFrom)};`,
     '',
     '// ---- GraphQL enums and input types ----',
     ...graphqlTypes(schema),
@@ -188,11 +197,18 @@ function modelTypes(model, byLabel, setName, depth) {
     lines.push(`  /** ${f.django_field}${detail}${f.primary_key ? ', primary key' : ''} */`);
     lines.push(`  ${name}: ${base}${f.nullable || f.graphql_type === 'File' ? ' | null' : ''};`);
   }
+  const computed = Object.entries(model.computed ?? {});
+  for (const [name, c] of computed) {
+    if (c.kind === 'method') continue;
+    lines.push(`  /** ${c.kind === 'annotation' ? 'annotation (SQL: filterable, orderable)' : 'property'} */`);
+    lines.push(`  readonly ${name}: ${computedType(c)};`);
+  }
   lines.push('}');
   const specs = Object.entries(model.fields).map(([name, f]) => {
     const spec = `L_${setName(f)}`;
     return `${name}: ${f.nullable ? `Nullable<${spec}>` : spec}`;
   });
+  for (const [name, c] of computed) if (c.filterable) specs.push(`${name}: Nullable<L_${c.scalar}>`);
   lines.push(`type ${t}Lookups = { ${specs.join('; ')} };`);
   const pkSet = `L_${setName(model.fields[model.pk] ?? fail(`${t} lacks its pk`))}`;
   lines.push(`type ${t}Depth0 = OwnEntries<${t}Lookups> | Entries<'pk', ${pkSet}>;`);
@@ -203,20 +219,25 @@ function modelTypes(model, byLabel, setName, depth) {
   const target = (r) => byLabel.get(/** @type {string} */ (r.target)) ?? fail(`unknown target ${r.target}`);
   for (let d = 1; d <= depth; d++) {
     const parts = [`${t}Depth0`];
-    for (const [name, r] of filterable) {
+    // Django spells lookups by the related query name: `comment__body`, not `comment_set__body`.
+    for (const [, r] of filterable) {
       const tgt = target(r);
-      parts.push(`Entries<${quote(name)}, L_${setName(tgt.fields[tgt.pk] ?? fail('pk'))}>`);
-      parts.push(`Span<${quote(name)}, ${tgt.type_name}Depth${d - 1}>`);
+      parts.push(`Entries<${quote(r.query_name)}, L_${setName(tgt.fields[tgt.pk] ?? fail('pk'))}>`);
+      parts.push(`Span<${quote(r.query_name)}, ${tgt.type_name}Depth${d - 1}>`);
     }
     lines.push(`type ${t}Depth${d} =\n  | ${parts.join('\n  | ')};`);
   }
   lines.push(`export type ${t}Kwargs = Kwargs<${t}Depth${depth}>;`);
 
-  const own = ['pk', ...Object.entries(model.fields).filter(([, f]) => f.orderable).map(([n]) => n)];
+  const own = ['pk', ...Object.entries(model.fields).filter(([, f]) => f.orderable).map(([n]) => n),
+    ...computed.filter(([, c]) => c.orderable).map(([n]) => n)];
   lines.push(`type ${t}Order0 = ${union(own)};`);
   for (let d = 1; d <= depth; d++) {
     const parts = [`${t}Order0`];
-    for (const [name, r] of orderable) parts.push(quote(name), `\`${name}__\${${target(r).type_name}Order${d - 1}}\``);
+    for (const [, r] of orderable) {
+      const q = r.query_name;
+      parts.push(quote(q), `\`${q}__\${${target(r).type_name}Order${d - 1}}\``);
+    }
     lines.push(`type ${t}Order${d} = ${parts.join(' | ')};`);
   }
   lines.push(`export type ${t}OrderKey = ${t}Order${depth};`);
@@ -224,8 +245,47 @@ function modelTypes(model, byLabel, setName, depth) {
   const related = Object.entries(model.relations)
     .filter(([, r]) => r.many && r.target && r.reverse)
     .map(([name, r]) => `${name}: ${target(r).type_name}Types`);
+  const toOne = filterable.filter(([, r]) => !r.many);
+  const single = toOne.map(([name, r]) => `${name}: ${target(r).type_name}Types`);
+
+  // values(): own columns, `pk`, a relation's name (its pk, as Django gives it), to-one spans,
+  // spelled as lookups are (related query names).
+  const pkOf = (/** @type {ModelEntry} */ m) => `${m.type_name}Fields[${quote(m.pk)}]`;
+  const valueKeys = [`pk: ${pkOf(model)}`];
+  for (const [name, r] of toOne) {
+    const column = Object.entries(model.fields).find(([, f]) => f.relation === name);
+    valueKeys.push(`${quote(r.query_name)}: ${column ? `${t}Fields[${quote(column[0])}]` : `${pkOf(target(r))} | null`}`);
+  }
+  lines.push(`type ${t}Values0 = ${t}Fields & { ${valueKeys.join('; ')} };`);
+  for (let d = 1; d <= depth; d++) {
+    const parts = [`${t}Values0`, ...toOne.map(([, r]) => `PrefixValues<${quote(r.query_name)}, ${target(r).type_name}Values${d - 1}>`)];
+    lines.push(`type ${t}Values${d} = ${parts.join(' & ')};`);
+  }
+  lines.push(`export type ${t}Values = ${t}Values${depth};`);
+
+  // select_related() follows to-one relations; prefetch_related() any relation.
+  const prefetchable = [...toOne, ...Object.entries(model.relations).filter(([, r]) => r.many && r.target && r.reverse)];
+  for (const [kind, rels] of /** @type {const} */ ([['Select', toOne], ['Prefetch', prefetchable]])) {
+    lines.push(`type ${t}${kind}0 = ${union(rels.map(([n]) => n))};`);
+    for (let d = 1; d <= depth; d++) {
+      const parts = rels.flatMap(([n, r]) => [quote(n), `\`${n}__\${${target(r).type_name}${kind}${d - 1}}\``]);
+      lines.push(`type ${t}${kind}${d} = ${parts.length ? parts.join(' | ') : 'never'};`);
+    }
+  }
+  const uniqueFields = Object.entries(model.fields).filter(([, f]) => f.unique || f.primary_key).map(([n]) => n);
+  lines.push(`export interface ${t}Methods {`);
+  for (const [name, c] of computed) {
+    if (c.kind !== 'method') continue;
+    const args = Object.entries(c.arguments);
+    const optional = args.every(([, a]) => !a.required);
+    const params = args.map(([n, a]) => `${n}${a.required ? '' : '?'}: ${argumentType(a.graphql_type)}`);
+    lines.push(`  /** The model method \`${name}\`, run on the server. */`);
+    lines.push(`  ${name}(args${optional ? '?' : ''}: { ${params.join('; ')} }): Promise<${computedType(c)}>;`);
+  }
+  lines.push('}');
   const create = model.mutations.create?.input ?? 'never';
   const update = model.mutations.update?.input ?? 'never';
+  const lookup = model.mutations.get_or_create?.input ?? model.mutations.update_or_create?.input ?? 'never';
   lines.push(
     `export interface ${t}Types extends ModelTypes {`,
     `  name: ${quote(t)};`,
@@ -235,7 +295,14 @@ function modelTypes(model, byLabel, setName, depth) {
     `  order: ${t}OrderKey;`,
     `  create: ${create};`,
     `  update: ${update};`,
+    `  lookup: ${lookup};`,
     `  related: { ${related.join('; ')} };`,
+    `  single: { ${single.join('; ')} };`,
+    `  values: ${t}Values;`,
+    `  select: ${t}Select${depth};`,
+    `  prefetch: ${t}Prefetch${depth};`,
+    `  unique: ${union(['pk', ...uniqueFields])};`,
+    `  methods: ${t}Methods;`,
     '}',
   );
   return lines;
@@ -252,7 +319,8 @@ function modelMeta(model, byLabel, setName) {
       .filter(([, r]) => r.filterable && r.target)
       .map(([name, r]) => [name, {
         target: byLabel.get(/** @type {string} */ (r.target))?.type_name,
-        kind: r.kind, many: r.many, reverse: r.reverse,
+        kind: r.kind, many: r.many, reverse: r.reverse, query: r.query_name,
+        column: Object.entries(model.fields).find(([, f]) => f.relation === name)?.[0] ?? null,
       }]),
   );
   /** @type {Record<string, string | undefined>} */
@@ -264,16 +332,49 @@ function modelMeta(model, byLabel, setName) {
   return {
     name: model.type_name,
     pk: model.pk,
-    fields: Object.fromEntries(Object.entries(model.fields).map(([name, f]) => [name, setName(f)])),
+    latestBy: model.get_latest_by ?? [],
+    fields: Object.fromEntries([
+      ...Object.entries(model.fields).map(([name, f]) => [name, setName(f)]),
+      ...Object.entries(model.computed ?? {}).filter(([, c]) => c.filterable).map(([name, c]) => [name, c.scalar]),
+    ]),
+    computed: Object.fromEntries(Object.entries(model.computed ?? {}).map(([name, c]) => [name, {
+      kind: c.kind, arguments: Object.fromEntries(Object.entries(c.arguments).map(([n, a]) => [n, a.graphql_type])),
+    }])),
     files: Object.entries(model.fields).filter(([, f]) => f.graphql_type === 'File').map(([n]) => n),
     relations,
     roots: { get: roots.get, list: roots.list, count: roots.count, create: roots.create, update: roots.update,
-      delete: roots.delete, changes: roots.changes },
+      delete: roots.delete, changes: roots.changes, bulk_update: roots.bulk_update, bulk_delete: roots.bulk_delete,
+      bulk_create: roots.bulk_create, get_or_create: roots.get_or_create, update_or_create: roots.update_or_create },
     inputs: {
       filter: model.filter_type, order: model.order_type,
       create: model.mutations.create?.input ?? undefined, update: model.mutations.update?.input ?? undefined,
+      lookup: model.mutations.get_or_create?.input ?? model.mutations.update_or_create?.input ?? undefined,
     },
   };
+}
+
+/**
+ * The TypeScript of a computed value (`Int!` -> number, `[String!]` -> Array<string> | null).
+ * @param {{graphql_type: string, scalar: string}} c
+ */
+function computedType(c) {
+  const nullable = !c.graphql_type.endsWith('!');
+  const many = c.graphql_type.startsWith('[');
+  const base = OUTPUT[/** @type {keyof typeof OUTPUT} */ (c.scalar)] ?? 'string';
+  return `${many ? `Array<${base}>` : base}${nullable ? ' | null' : ''}`;
+}
+
+/**
+ * What an argument accepts, from its GraphQL spelling.
+ * @param {string} graphqlType
+ */
+function argumentType(graphqlType) {
+  const nullable = !graphqlType.endsWith('!');
+  const bare = graphqlType.replace(/!$/, '');
+  const many = bare.startsWith('[');
+  const name = bare.replace(/^\[|!?\]$/g, '');
+  const base = INPUT[/** @type {keyof typeof INPUT} */ (name)] ?? 'string';
+  return `${many ? `ReadonlyArray<${base}>` : base}${nullable ? ' | null' : ''}`;
 }
 
 /** @param {string} message @returns {never} */

@@ -2,7 +2,8 @@
 /**
  * `npm run size`: the runtime's bundle size, minified and gzipped, as a browser
  * app would ship it (esbuild, ESM, tree-shaken), with and without graphql-ws, and
- * with the generated demo models.
+ * with the generated demo models, and the React entry (React itself external: the
+ * app has it anyway).
  */
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
@@ -25,3 +26,6 @@ export { Article, Comment, Profile, Tag, User } from './src/generated/models.ts'
 await measure('runtime, every export, + graphql-ws', everything);
 await measure('runtime, every export, graphql-ws external', everything, ['graphql-ws', 'graphql-ws/client']);
 await measure('app: client + auth + 5 demo models + graphql-ws', app);
+await measure('react entry alone (React external)', "export * from './src/react.ts';", ['react']);
+await measure('app above + react entry', `${app}
+export * from './src/react.ts';`, ['react']);

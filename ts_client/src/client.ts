@@ -21,15 +21,22 @@ export interface ClientOptions {
   WebSocket?: WebSocketLike;
   /** Rows per request when a queryset has no limit (the server's max page size). */
   pageSize?: number;
+  /**
+   * The server's MAX_COMPLEXITY (default 100,000): pages of rows with prefetched
+   * relations are sized to stay under it.
+   */
+  maxComplexity?: number;
   live?: LiveOptions;
 }
 
 const inBrowser = typeof document !== 'undefined';
+const CURSOR_HEADER = 'X-Consistency-Cursor';
 
 export class Client {
   readonly url: string;
   readonly wsUrl: string;
   readonly pageSize: number;
+  readonly maxComplexity: number;
   readonly live: Live;
   private token: string | null;
   private readonly headers: Record<string, string>;
@@ -37,6 +44,9 @@ export class Client {
   /** Node only: cookies the server set (name -> value). */
   private readonly cookies = new Map<string, string>();
   private readonly identityListeners = new Set<() => void>();
+  /** The stream positions this client's writes reached (X-Consistency-Cursor): sent
+   * back so any worker answers at least that fresh (read-your-writes). */
+  private readonly written = new Map<string, number>();
 
   constructor(options: ClientOptions) {
     this.url = options.url;
@@ -45,6 +55,7 @@ export class Client {
     this.headers = options.headers ?? {};
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.pageSize = options.pageSize ?? 1000;
+    this.maxComplexity = options.maxComplexity ?? 100_000;
     this.live = new Live(this, options.WebSocket, options.live);
   }
 
@@ -93,6 +104,7 @@ export class Client {
     else if (mutation) headers['X-CSRFToken'] = await this.csrfToken();
     const cookie = this.cookieHeader();
     if (cookie) headers.Cookie = cookie;
+    if (this.written.size) headers[CURSOR_HEADER] = [...this.written].map(([m, s]) => `${m}:${s}`).join(',');
     const response = await this.fetchImpl(this.url, {
       method: 'POST',
       headers,
@@ -100,6 +112,7 @@ export class Client {
       credentials: 'include',
     });
     this.storeCookies(response);
+    this.storeCursor(response.headers.get(CURSOR_HEADER));
     let body: GraphQLResponse<D>;
     try {
       body = (await response.json()) as GraphQLResponse<D>;
@@ -129,6 +142,15 @@ export class Client {
   private cookieHeader(): string {
     if (inBrowser) return '';
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private storeCursor(cursor: string | null): void {
+    for (const part of cursor?.split(',') ?? []) {
+      const at = part.lastIndexOf(':');
+      const seq = Number(part.slice(at + 1));
+      const model = part.slice(0, at).trim();
+      if (at > 0 && Number.isSafeInteger(seq) && seq > (this.written.get(model) ?? 0)) this.written.set(model, seq);
+    }
   }
 
   private storeCookies(response: Response): void {

@@ -4,7 +4,9 @@
  * relation `author`, then the column `username`, then the lookup `iexact`; a path
  * that ends on a relation compares the target's primary key (`author: 5`).
  */
+import { computedColumns } from './computed.js';
 import { LookupError } from './protocol.js';
+import { relationByQuery } from './selection.js';
 import type { ModelMeta, SchemaMeta } from './types.js';
 
 export type FilterInput = { [key: string]: unknown };
@@ -48,20 +50,26 @@ function lookups(schema: SchemaMeta, set: string, parts: string[], value: unknow
 function path(schema: SchemaMeta, model: ModelMeta, parts: string[], value: unknown, key: string): FilterInput {
   const [head = '', ...rest] = parts;
   const name = head === 'pk' ? model.pk : head;
-  const relation = model.relations[name];
-  if (relation !== undefined) {
+  const found = relationByQuery(model, name);
+  if (found !== undefined) {
+    const [accessor, relation] = found;
     const target = schema.models[relation.target]!;
     const next = rest[0];
-    const continues =
-      next !== undefined && (next === 'pk' || next in target.fields || next in target.relations);
+    const continues = next !== undefined && (next === 'pk' || next in target.fields
+      || relationByQuery(target, next) !== undefined);
     const pkSet = schema.lookups[target.fields[target.pk]!];
     if (next !== undefined && !continues && !pkSet?.lookups.includes(next) && !(next in (pkSet?.transforms ?? {}))) {
       throw new LookupError(`${target.name} has no field '${next}' (in '${key}').`);
     }
-    return { [name]: path(schema, target, continues ? rest : [target.pk, ...rest], value, key) };
+    // `author__isnull`, `comment__isnull`: no row on the other side, as Django's join says.
+    return { [accessor]: path(schema, target, continues ? rest : [target.pk, ...rest], value, key) };
   }
   const set = model.fields[name];
-  if (set === undefined) throw new LookupError(`${model.name} has no field '${head}' (in '${key}').`);
+  if (set === undefined) {
+    const accessor = model.relations[name];
+    const hint = accessor ? ` (Django's lookups name it '${accessor.query}')` : '';
+    throw new LookupError(`${model.name} has no field '${head}'${hint} (in '${key}').`);
+  }
   return { [name]: lookups(schema, set, rest, value, key) };
 }
 
@@ -82,10 +90,10 @@ export function compileOrder(schema: SchemaMeta, model: ModelMeta, key: string):
   const direction = descending ? 'DESC' : 'ASC';
   const walk = (meta: ModelMeta, [head = '', ...rest]: string[]): OrderInput => {
     const name = head === 'pk' ? meta.pk : head;
-    const relation = meta.relations[name];
-    if (relation !== undefined && !relation.many) {
-      const target = schema.models[relation.target]!;
-      return { [name]: walk(target, rest.length ? rest : [target.pk]) };
+    const found = relationByQuery(meta, name);
+    if (found !== undefined && !found[1].many) {
+      const target = schema.models[found[1].target]!;
+      return { [found[0]]: walk(target, rest.length ? rest : [target.pk]) };
     }
     if (name in meta.fields && rest.length === 0) return { [name]: direction };
     throw new LookupError(`Cannot order ${model.name} by '${key}'.`);
@@ -93,11 +101,12 @@ export function compileOrder(schema: SchemaMeta, model: ModelMeta, key: string):
   return walk(model, parts);
 }
 
-/** The selection of a row: every column by default, files as `{name url}`. */
+/** The selection of a row: every column and computed property by default, files as `{name url}`. */
 export function selection(model: ModelMeta, fields: readonly string[] | null): string {
-  return (fields ?? Object.keys(model.fields))
+  const properties = computedColumns(model);
+  return (fields ?? [...Object.keys(model.fields), ...properties.filter((p) => !(p in model.fields))])
     .map((f) => {
-      if (!(f in model.fields)) throw new LookupError(`${model.name} has no field '${f}'.`);
+      if (!(f in model.fields) && !properties.includes(f)) throw new LookupError(`${model.name} has no field '${f}'.`);
       return model.files.includes(f) ? `${f} { name url }` : f;
     })
     .join(' ');
@@ -134,12 +143,13 @@ export interface ListArgs {
   limit?: number | undefined;
 }
 
-export function listDocument(model: ModelMeta, args: ListArgs, fields: readonly string[] | null): Document {
+/** A list query; `body` is the row's selection (see selection.ts). */
+export function listDocument(model: ModelMeta, args: ListArgs, body: string): Document {
   const { filter, order } = model.inputs;
   return operation(
     'query', model.roots.list!,
     { filters: filter, ordering: `[${order}!]`, offset: 'Int', limit: 'Int' },
-    { ...args }, selection(model, fields),
+    { ...args }, body,
   );
 }
 
@@ -164,11 +174,40 @@ export function deleteDocument(model: ModelMeta, pk: string | number, fields: re
   return operation('mutation', model.roots.delete!, { pk: 'ID!' }, { pk }, WRITE_RESULT(selection(model, fields)));
 }
 
+const BULK_RESULT = 'ok count pks errors { index pk field message code } deleted { model count }';
+
+/** `bulk_update_<model>(filters, data)`: Django's `qs.update(...)`. */
+export function bulkUpdateDocument(model: ModelMeta, filters: FilterInput | undefined, data: object): Document {
+  return operation('mutation', model.roots.bulk_update!, { filters: `${model.inputs.filter}!`, data: `${model.inputs.update}!` },
+    { filters: filters ?? {}, data }, BULK_RESULT);
+}
+
+/** `bulk_delete_<model>(filters)`: Django's `qs.delete()`. */
+export function bulkDeleteDocument(model: ModelMeta, filters: FilterInput | undefined): Document {
+  return operation('mutation', model.roots.bulk_delete!, { filters: `${model.inputs.filter}!` },
+    { filters: filters ?? {} }, BULK_RESULT);
+}
+
+/** `bulk_create_<model>(data: [...])`. */
+export function bulkCreateDocument(model: ModelMeta, rows: readonly object[], fields: readonly string[] | null): Document {
+  return operation('mutation', model.roots.bulk_create!, { data: `[${model.inputs.create}!]!` }, { data: rows },
+    `${BULK_RESULT} nodes { ${selection(model, fields)} }`);
+}
+
+/** `get_or_create_<model>` / `update_or_create_<model>(lookup, defaults, create_defaults)`. */
+export function upsertDocument(model: ModelMeta, op: 'get_or_create' | 'update_or_create', lookup: object,
+  defaults: object | undefined, createDefaults: object | undefined, fields: readonly string[] | null): Document {
+  const types: Record<string, string> = { lookup: `${model.inputs.lookup}!`, defaults: model.inputs.update! };
+  if (op === 'update_or_create') types.create_defaults = model.inputs.update!;
+  return operation('mutation', model.roots[op]!, types,
+    { lookup, defaults, create_defaults: createDefaults },
+    `ok created pk errors { field message code } node { ${selection(model, fields)} }`);
+}
+
 /** `<model>_changes(filters, after)`; `after` is always declared so a resume can fill it in. */
-export function changesDocument(model: ModelMeta, filters: FilterInput | undefined,
-  fields: readonly string[] | null): Document {
+export function changesDocument(model: ModelMeta, filters: FilterInput | undefined, body: string): Document {
   return operation(
     'subscription', model.roots.changes!, { filters: model.inputs.filter, after: 'String' },
-    { filters }, `op cursor pk changed_fields node { ${selection(model, fields)} }`, ['after'],
+    { filters }, `op cursor pk changed_fields node { ${body} }`, ['after'],
   );
 }

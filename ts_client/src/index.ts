@@ -1,7 +1,12 @@
 /** django-graphql-realtime client: the runtime. Generated models import from here. */
 export { Client, configure, createClient, getDefaultClient, type ClientOptions } from './client.js';
 export { authenticate, logout, me, refreshToken, tokenAuth, type CurrentUser, type Credentials, type TokenResult } from './auth.js';
-export { Manager, QuerySet, RelatedManager, defineModel, type Instance, type Model, type PK } from './queryset.js';
+export {
+  Manager, PrefetchedManager, QuerySet, RelatedManager, defineModel, type GetOrCreateArgs,
+  type Instance, type Model, type PK, type Prefetched, type Related, type RowError, type UpdateOrCreateArgs,
+  type WithRelated,
+} from './queryset.js';
+export { Q, type Condition } from './q.js';
 export { backoff, isRetryable, Live, RETRYABLE_CODES, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';
 export { compileKwargs, compileOrder, type Document } from './compile.js';
 export {
@@ -9,5 +14,5 @@ export {
   type ChangeEvent, type ChangeOp, type FieldError, type GraphQLErrorShape,
 } from './protocol.js';
 export type {
-  Entries, Kwargs, LookupSpec, ModelMeta, ModelTypes, Nullable, OrderBy, OwnEntries, SchemaMeta, Span,
+  Entries, Kwargs, LookupSpec, ModelMeta, ModelTypes, Nullable, OrderBy, OwnEntries, PrefixValues, SchemaMeta, Span,
 } from './types.js';

@@ -51,6 +51,9 @@ export type Span<R extends string, E> = E extends [infer K extends string, infer
   ? [`${R}__${K}`, V]
   : never;
 
+/** A to-one relation's `values()` columns under its name: `author__username`, null when there is no row. */
+export type PrefixValues<P extends string, V> = { [K in keyof V & string as `${P}__${K}`]: V[K] | null };
+
 /** Entries become the optional keys of a filter object. */
 export type Kwargs<E extends [string, unknown]> = { [X in E as X[0]]?: X[1] };
 
@@ -71,8 +74,22 @@ export interface ModelTypes {
   order: string;
   create: object;
   update: object;
+  /** Exact values of unique fields, for get_or_create / update_or_create. */
+  lookup: object;
   /** To-many relations: accessor name -> target model types. */
   related: object;
+  /** To-one relations (forward foreign keys, reverse one-to-ones): accessor -> target model types. */
+  single: object;
+  /** What `values()` can name: columns, `pk`, relations (their pk), to-one spans (`author__username`). */
+  values: object;
+  /** `select_related()` paths: to-one relations, `__`-joined (`article__author`). */
+  select: string;
+  /** `prefetch_related()` paths: any relation, `__`-joined (`comment_set__author`). */
+  prefetch: string;
+  /** Columns that identify a row (`in_bulk(ids, {field_name})`). */
+  unique: string;
+  /** Model methods exposed as computed fields: `article.summary({words: 3})`. */
+  methods?: object;
 }
 
 // ---- runtime metadata emitted by the generator ------------------------------------
@@ -90,11 +107,17 @@ export interface RelationMeta {
   many: boolean;
   /** The relation on the target leading back here (what a relation manager filters on). */
   reverse: string | null;
+  /** The name Django's lookups use (`comment` for the accessor `comment_set`). */
+  query: string;
+  /** The column holding the target's key here (`author_id`), for forward relations. */
+  column: string | null;
 }
 
 export interface ModelMeta {
   name: string;
   pk: string;
+  /** Meta.get_latest_by, as order keys. */
+  latestBy: readonly string[];
   /** Column -> its lookup set name. */
   fields: Readonly<Record<string, string>>;
   /** Columns whose value is a `File {name url}` object. */
@@ -108,8 +131,21 @@ export interface ModelMeta {
     update?: string;
     delete?: string;
     changes?: string;
+    bulk_update?: string;
+    bulk_delete?: string;
+    bulk_create?: string;
+    get_or_create?: string;
+    update_or_create?: string;
   };
-  inputs: { filter: string; order: string; create?: string; update?: string };
+  inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string };
+  /** Properties, methods and annotations the server computes (annotations are in `fields` too). */
+  computed?: Readonly<Record<string, ComputedMeta>>;
+}
+
+export interface ComputedMeta {
+  kind: 'property' | 'method' | 'annotation';
+  /** Argument name -> its GraphQL type (`Int!`), for methods. */
+  arguments: Readonly<Record<string, string>>;
 }
 
 export interface SchemaMeta {

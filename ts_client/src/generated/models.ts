@@ -2,7 +2,7 @@
 // Do not edit: run `npm run generate` after `manage.py export_client_schema`.
 /* eslint-disable */
 import { defineModel, type Entries, type Instance, type Kwargs, type ModelTypes, type Nullable,
-  type OwnEntries, type SchemaMeta, type Span } from '../index.js';
+  type OwnEntries, type PrefixValues, type SchemaMeta, type Span } from "../index.js";
 
 // ---- GraphQL enums and input types ----
 export interface ArticleCreateInput {
@@ -22,9 +22,16 @@ export interface ArticleFilter {
   tags?: TagFilter | null;
   comment_set?: CommentFilter | null;
   author?: UserFilter | null;
+  title_length?: IntFilter | null;
   AND?: Array<ArticleFilter> | null;
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
+}
+export interface ArticleLookupInput {
+  title?: string | null;
+  content?: string | null;
+  published?: boolean | null;
+  author?: string | number | null;
 }
 export interface ArticleOrder {
   id?: Ordering | null;
@@ -34,6 +41,7 @@ export interface ArticleOrder {
   published?: Ordering | null;
   created_at?: Ordering | null;
   author?: UserOrder | null;
+  title_length?: Ordering | null;
 }
 export interface ArticleUpdateInput {
   title?: string | null;
@@ -65,6 +73,12 @@ export interface CommentFilter {
   AND?: Array<CommentFilter> | null;
   OR?: Array<CommentFilter> | null;
   NOT?: CommentFilter | null;
+}
+export interface CommentLookupInput {
+  body?: string | null;
+  status?: CommentStatus | null;
+  article?: string | number | null;
+  author?: string | number | null;
 }
 export interface CommentOrder {
   id?: Ordering | null;
@@ -138,6 +152,11 @@ export interface IntFilter {
   lte?: number | null;
   range?: Array<number> | null;
 }
+export interface JSONFilter {
+  exact?: unknown | null;
+  isnull?: boolean | null;
+  has_key?: string | null;
+}
 export interface ManyToManyInput {
   set?: Array<string | number> | null;
   add?: Array<string | number> | null;
@@ -160,6 +179,12 @@ export interface ProfileFilter {
   AND?: Array<ProfileFilter> | null;
   OR?: Array<ProfileFilter> | null;
   NOT?: ProfileFilter | null;
+}
+export interface ProfileLookupInput {
+  bio?: string | null;
+  website?: string | null;
+  role?: ProfileRole | null;
+  user?: string | number | null;
 }
 export interface ProfileOrder {
   id?: Ordering | null;
@@ -212,6 +237,9 @@ export interface TagFilter {
   OR?: Array<TagFilter> | null;
   NOT?: TagFilter | null;
 }
+export interface TagLookupInput {
+  name?: string | null;
+}
 export interface TagOrder {
   id?: Ordering | null;
   name?: Ordering | null;
@@ -219,6 +247,51 @@ export interface TagOrder {
 export interface TagUpdateInput {
   name?: string | null;
   articles?: ManyToManyInput | null;
+}
+export interface TaskRunFilter {
+  id?: IDFilter | null;
+  task_id?: StringFilter | null;
+  task_name?: StringFilter | null;
+  arguments?: JSONFilter | null;
+  started_by_id?: IDFilter | null;
+  state?: TaskRunStateFilter | null;
+  current?: IntFilter | null;
+  total?: IntFilter | null;
+  message?: StringFilter | null;
+  result?: JSONFilter | null;
+  error?: StringFilter | null;
+  retries?: IntFilter | null;
+  worker?: StringFilter | null;
+  created_at?: DateTimeFilter | null;
+  started_at?: DateTimeFilter | null;
+  finished_at?: DateTimeFilter | null;
+  updated_at?: DateTimeFilter | null;
+  AND?: Array<TaskRunFilter> | null;
+  OR?: Array<TaskRunFilter> | null;
+  NOT?: TaskRunFilter | null;
+}
+export interface TaskRunOrder {
+  id?: Ordering | null;
+  task_id?: Ordering | null;
+  task_name?: Ordering | null;
+  started_by_id?: Ordering | null;
+  state?: Ordering | null;
+  current?: Ordering | null;
+  total?: Ordering | null;
+  message?: Ordering | null;
+  error?: Ordering | null;
+  retries?: Ordering | null;
+  worker?: Ordering | null;
+  created_at?: Ordering | null;
+  started_at?: Ordering | null;
+  finished_at?: Ordering | null;
+  updated_at?: Ordering | null;
+}
+export type TaskRunState = "PENDING" | "STARTED" | "PROGRESS" | "RETRY" | "SUCCESS" | "FAILURE" | "REVOKED";
+export interface TaskRunStateFilter {
+  exact?: TaskRunState | null;
+  in?: Array<TaskRunState> | null;
+  isnull?: boolean | null;
 }
 export interface UserCreateInput {
   email: string;
@@ -237,6 +310,11 @@ export interface UserFilter {
   AND?: Array<UserFilter> | null;
   OR?: Array<UserFilter> | null;
   NOT?: UserFilter | null;
+}
+export interface UserLookupInput {
+  email?: string | null;
+  username?: string | null;
+  is_active?: boolean | null;
 }
 export interface UserOrder {
   id?: Ordering | null;
@@ -267,8 +345,87 @@ type L_Duration = { value: string; lookups: "exact" | "in" | "isnull" | "gt" | "
 type L_UUID = { value: string; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_Base64 = { value: string; lookups: "isnull"; transforms: {} };
 type L_JSON = { value: unknown; lookups: "exact" | "isnull" | "has_key"; transforms: {} };
+type L_TaskRunState = { value: TaskRunState; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_CommentStatus = { value: CommentStatus; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_ProfileRole = { value: ProfileRole; lookups: "exact" | "in" | "isnull"; transforms: {} };
+
+// api_graphql_tasks.taskrun
+export interface TaskRunFields {
+  /** BigAutoField, primary key */
+  id: string;
+  /** CharField(max_length=64) */
+  task_id: string;
+  /** CharField(max_length=200) */
+  task_name: string;
+  /** JSONField */
+  arguments: unknown;
+  /** ForeignKey */
+  started_by_id: string | null;
+  /** CharField(max_length=8) */
+  state: TaskRunState;
+  /** IntegerField */
+  current: number | null;
+  /** IntegerField */
+  total: number | null;
+  /** CharField(max_length=500) */
+  message: string;
+  /** JSONField */
+  result: unknown | null;
+  /** TextField */
+  error: string;
+  /** PositiveIntegerField */
+  retries: number;
+  /** CharField(max_length=200) */
+  worker: string;
+  /** DateTimeField */
+  created_at: string;
+  /** DateTimeField */
+  started_at: string | null;
+  /** DateTimeField */
+  finished_at: string | null;
+  /** DateTimeField */
+  updated_at: string;
+}
+type TaskRunLookups = { id: L_ID; task_id: L_String; task_name: L_String; arguments: L_JSON; started_by_id: Nullable<L_ID>; state: L_TaskRunState; current: Nullable<L_Int>; total: Nullable<L_Int>; message: L_String; result: Nullable<L_JSON>; error: L_String; retries: L_Int; worker: L_String; created_at: L_DateTime; started_at: Nullable<L_DateTime>; finished_at: Nullable<L_DateTime>; updated_at: L_DateTime };
+type TaskRunDepth0 = OwnEntries<TaskRunLookups> | Entries<'pk', L_ID>;
+type TaskRunDepth1 =
+  | TaskRunDepth0;
+type TaskRunDepth2 =
+  | TaskRunDepth0;
+export type TaskRunKwargs = Kwargs<TaskRunDepth2>;
+type TaskRunOrder0 = "pk" | "id" | "task_id" | "task_name" | "started_by_id" | "state" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at";
+type TaskRunOrder1 = TaskRunOrder0;
+type TaskRunOrder2 = TaskRunOrder0;
+export type TaskRunOrderKey = TaskRunOrder2;
+type TaskRunValues0 = TaskRunFields & { pk: TaskRunFields["id"] };
+type TaskRunValues1 = TaskRunValues0;
+type TaskRunValues2 = TaskRunValues0;
+export type TaskRunValues = TaskRunValues2;
+type TaskRunSelect0 = never;
+type TaskRunSelect1 = never;
+type TaskRunSelect2 = never;
+type TaskRunPrefetch0 = never;
+type TaskRunPrefetch1 = never;
+type TaskRunPrefetch2 = never;
+export interface TaskRunMethods {
+}
+export interface TaskRunTypes extends ModelTypes {
+  name: "TaskRun";
+  fields: TaskRunFields;
+  kwargs: TaskRunKwargs;
+  where: TaskRunFilter;
+  order: TaskRunOrderKey;
+  create: never;
+  update: never;
+  lookup: never;
+  related: {  };
+  single: {  };
+  values: TaskRunValues;
+  select: TaskRunSelect2;
+  prefetch: TaskRunPrefetch2;
+  unique: "pk" | "id" | "task_id";
+  methods: TaskRunMethods;
+}
 
 // myproject.user
 export interface UserFields {
@@ -287,18 +444,18 @@ type UserLookups = { id: L_ID; email: L_String; username: L_String; is_active: L
 type UserDepth0 = OwnEntries<UserLookups> | Entries<'pk', L_ID>;
 type UserDepth1 =
   | UserDepth0
-  | Entries<"article_set", L_ID>
-  | Span<"article_set", ArticleDepth0>
-  | Entries<"comment_set", L_ID>
-  | Span<"comment_set", CommentDepth0>
+  | Entries<"article", L_ID>
+  | Span<"article", ArticleDepth0>
+  | Entries<"comment", L_ID>
+  | Span<"comment", CommentDepth0>
   | Entries<"profile", L_ID>
   | Span<"profile", ProfileDepth0>;
 type UserDepth2 =
   | UserDepth0
-  | Entries<"article_set", L_ID>
-  | Span<"article_set", ArticleDepth1>
-  | Entries<"comment_set", L_ID>
-  | Span<"comment_set", CommentDepth1>
+  | Entries<"article", L_ID>
+  | Span<"article", ArticleDepth1>
+  | Entries<"comment", L_ID>
+  | Span<"comment", CommentDepth1>
   | Entries<"profile", L_ID>
   | Span<"profile", ProfileDepth1>;
 export type UserKwargs = Kwargs<UserDepth2>;
@@ -306,6 +463,18 @@ type UserOrder0 = "pk" | "id" | "email" | "username" | "is_active" | "created_at
 type UserOrder1 = UserOrder0 | "profile" | `profile__${ProfileOrder0}`;
 type UserOrder2 = UserOrder0 | "profile" | `profile__${ProfileOrder1}`;
 export type UserOrderKey = UserOrder2;
+type UserValues0 = UserFields & { pk: UserFields["id"]; "profile": ProfileFields["id"] | null };
+type UserValues1 = UserValues0 & PrefixValues<"profile", ProfileValues0>;
+type UserValues2 = UserValues0 & PrefixValues<"profile", ProfileValues1>;
+export type UserValues = UserValues2;
+type UserSelect0 = "profile";
+type UserSelect1 = "profile" | `profile__${ProfileSelect0}`;
+type UserSelect2 = "profile" | `profile__${ProfileSelect1}`;
+type UserPrefetch0 = "profile" | "article_set" | "comment_set";
+type UserPrefetch1 = "profile" | `profile__${ProfilePrefetch0}` | "article_set" | `article_set__${ArticlePrefetch0}` | "comment_set" | `comment_set__${CommentPrefetch0}`;
+type UserPrefetch2 = "profile" | `profile__${ProfilePrefetch1}` | "article_set" | `article_set__${ArticlePrefetch1}` | "comment_set" | `comment_set__${CommentPrefetch1}`;
+export interface UserMethods {
+}
 export interface UserTypes extends ModelTypes {
   name: "User";
   fields: UserFields;
@@ -314,7 +483,14 @@ export interface UserTypes extends ModelTypes {
   order: UserOrderKey;
   create: UserCreateInput;
   update: UserUpdateInput;
+  lookup: UserLookupInput;
   related: { article_set: ArticleTypes; comment_set: CommentTypes };
+  single: { profile: ProfileTypes };
+  values: UserValues;
+  select: UserSelect2;
+  prefetch: UserPrefetch2;
+  unique: "pk" | "id" | "email";
+  methods: UserMethods;
 }
 
 // myproject.article
@@ -331,30 +507,50 @@ export interface ArticleFields {
   published: boolean;
   /** DateTimeField */
   created_at: string;
+  /** property */
+  readonly reading_time: number;
+  /** property */
+  readonly tag_names: Array<string>;
+  /** annotation (SQL: filterable, orderable) */
+  readonly title_length: number | null;
 }
-type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime };
+type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; title_length: Nullable<L_Int> };
 type ArticleDepth0 = OwnEntries<ArticleLookups> | Entries<'pk', L_ID>;
 type ArticleDepth1 =
   | ArticleDepth0
   | Entries<"tags", L_ID>
   | Span<"tags", TagDepth0>
-  | Entries<"comment_set", L_ID>
-  | Span<"comment_set", CommentDepth0>
+  | Entries<"comment", L_ID>
+  | Span<"comment", CommentDepth0>
   | Entries<"author", L_ID>
   | Span<"author", UserDepth0>;
 type ArticleDepth2 =
   | ArticleDepth0
   | Entries<"tags", L_ID>
   | Span<"tags", TagDepth1>
-  | Entries<"comment_set", L_ID>
-  | Span<"comment_set", CommentDepth1>
+  | Entries<"comment", L_ID>
+  | Span<"comment", CommentDepth1>
   | Entries<"author", L_ID>
   | Span<"author", UserDepth1>;
 export type ArticleKwargs = Kwargs<ArticleDepth2>;
-type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at";
+type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length";
 type ArticleOrder1 = ArticleOrder0 | "author" | `author__${UserOrder0}`;
 type ArticleOrder2 = ArticleOrder0 | "author" | `author__${UserOrder1}`;
 export type ArticleOrderKey = ArticleOrder2;
+type ArticleValues0 = ArticleFields & { pk: ArticleFields["id"]; "author": ArticleFields["author_id"] };
+type ArticleValues1 = ArticleValues0 & PrefixValues<"author", UserValues0>;
+type ArticleValues2 = ArticleValues0 & PrefixValues<"author", UserValues1>;
+export type ArticleValues = ArticleValues2;
+type ArticleSelect0 = "author";
+type ArticleSelect1 = "author" | `author__${UserSelect0}`;
+type ArticleSelect2 = "author" | `author__${UserSelect1}`;
+type ArticlePrefetch0 = "author" | "tags" | "comment_set";
+type ArticlePrefetch1 = "author" | `author__${UserPrefetch0}` | "tags" | `tags__${TagPrefetch0}` | "comment_set" | `comment_set__${CommentPrefetch0}`;
+type ArticlePrefetch2 = "author" | `author__${UserPrefetch1}` | "tags" | `tags__${TagPrefetch1}` | "comment_set" | `comment_set__${CommentPrefetch1}`;
+export interface ArticleMethods {
+  /** The model method `summary`, run on the server. */
+  summary(args?: { words?: number }): Promise<string>;
+}
 export interface ArticleTypes extends ModelTypes {
   name: "Article";
   fields: ArticleFields;
@@ -363,7 +559,14 @@ export interface ArticleTypes extends ModelTypes {
   order: ArticleOrderKey;
   create: ArticleCreateInput;
   update: ArticleUpdateInput;
+  lookup: ArticleLookupInput;
   related: { tags: TagTypes; comment_set: CommentTypes };
+  single: { author: UserTypes };
+  values: ArticleValues;
+  select: ArticleSelect2;
+  prefetch: ArticlePrefetch2;
+  unique: "pk" | "id";
+  methods: ArticleMethods;
 }
 
 // myproject.tag
@@ -388,6 +591,18 @@ type TagOrder0 = "pk" | "id" | "name";
 type TagOrder1 = TagOrder0;
 type TagOrder2 = TagOrder0;
 export type TagOrderKey = TagOrder2;
+type TagValues0 = TagFields & { pk: TagFields["id"] };
+type TagValues1 = TagValues0;
+type TagValues2 = TagValues0;
+export type TagValues = TagValues2;
+type TagSelect0 = never;
+type TagSelect1 = never;
+type TagSelect2 = never;
+type TagPrefetch0 = "articles";
+type TagPrefetch1 = "articles" | `articles__${ArticlePrefetch0}`;
+type TagPrefetch2 = "articles" | `articles__${ArticlePrefetch1}`;
+export interface TagMethods {
+}
 export interface TagTypes extends ModelTypes {
   name: "Tag";
   fields: TagFields;
@@ -396,7 +611,14 @@ export interface TagTypes extends ModelTypes {
   order: TagOrderKey;
   create: TagCreateInput;
   update: TagUpdateInput;
+  lookup: TagLookupInput;
   related: { articles: ArticleTypes };
+  single: {  };
+  values: TagValues;
+  select: TagSelect2;
+  prefetch: TagPrefetch2;
+  unique: "pk" | "id" | "name";
+  methods: TagMethods;
 }
 
 // myproject.comment
@@ -433,6 +655,18 @@ type CommentOrder0 = "pk" | "id" | "article_id" | "author_id" | "body" | "status
 type CommentOrder1 = CommentOrder0 | "article" | `article__${ArticleOrder0}` | "author" | `author__${UserOrder0}`;
 type CommentOrder2 = CommentOrder0 | "article" | `article__${ArticleOrder1}` | "author" | `author__${UserOrder1}`;
 export type CommentOrderKey = CommentOrder2;
+type CommentValues0 = CommentFields & { pk: CommentFields["id"]; "article": CommentFields["article_id"]; "author": CommentFields["author_id"] };
+type CommentValues1 = CommentValues0 & PrefixValues<"article", ArticleValues0> & PrefixValues<"author", UserValues0>;
+type CommentValues2 = CommentValues0 & PrefixValues<"article", ArticleValues1> & PrefixValues<"author", UserValues1>;
+export type CommentValues = CommentValues2;
+type CommentSelect0 = "article" | "author";
+type CommentSelect1 = "article" | `article__${ArticleSelect0}` | "author" | `author__${UserSelect0}`;
+type CommentSelect2 = "article" | `article__${ArticleSelect1}` | "author" | `author__${UserSelect1}`;
+type CommentPrefetch0 = "article" | "author";
+type CommentPrefetch1 = "article" | `article__${ArticlePrefetch0}` | "author" | `author__${UserPrefetch0}`;
+type CommentPrefetch2 = "article" | `article__${ArticlePrefetch1}` | "author" | `author__${UserPrefetch1}`;
+export interface CommentMethods {
+}
 export interface CommentTypes extends ModelTypes {
   name: "Comment";
   fields: CommentFields;
@@ -441,7 +675,14 @@ export interface CommentTypes extends ModelTypes {
   order: CommentOrderKey;
   create: CommentCreateInput;
   update: CommentUpdateInput;
+  lookup: CommentLookupInput;
   related: {  };
+  single: { article: ArticleTypes; author: UserTypes };
+  values: CommentValues;
+  select: CommentSelect2;
+  prefetch: CommentPrefetch2;
+  unique: "pk" | "id";
+  methods: CommentMethods;
 }
 
 // myproject.profile
@@ -472,6 +713,18 @@ type ProfileOrder0 = "pk" | "id" | "user_id" | "bio" | "website" | "role";
 type ProfileOrder1 = ProfileOrder0 | "user" | `user__${UserOrder0}`;
 type ProfileOrder2 = ProfileOrder0 | "user" | `user__${UserOrder1}`;
 export type ProfileOrderKey = ProfileOrder2;
+type ProfileValues0 = ProfileFields & { pk: ProfileFields["id"]; "user": ProfileFields["user_id"] };
+type ProfileValues1 = ProfileValues0 & PrefixValues<"user", UserValues0>;
+type ProfileValues2 = ProfileValues0 & PrefixValues<"user", UserValues1>;
+export type ProfileValues = ProfileValues2;
+type ProfileSelect0 = "user";
+type ProfileSelect1 = "user" | `user__${UserSelect0}`;
+type ProfileSelect2 = "user" | `user__${UserSelect1}`;
+type ProfilePrefetch0 = "user";
+type ProfilePrefetch1 = "user" | `user__${UserPrefetch0}`;
+type ProfilePrefetch2 = "user" | `user__${UserPrefetch1}`;
+export interface ProfileMethods {
+}
 export interface ProfileTypes extends ModelTypes {
   name: "Profile";
   fields: ProfileFields;
@@ -480,7 +733,14 @@ export interface ProfileTypes extends ModelTypes {
   order: ProfileOrderKey;
   create: ProfileCreateInput;
   update: ProfileUpdateInput;
+  lookup: ProfileLookupInput;
   related: {  };
+  single: { user: UserTypes };
+  values: ProfileValues;
+  select: ProfileSelect2;
+  prefetch: ProfilePrefetch2;
+  unique: "pk" | "id" | "user_id";
+  methods: ProfileMethods;
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -668,6 +928,14 @@ export const schema: SchemaMeta = {
       ],
       "transforms": {}
     },
+    "TaskRunState": {
+      "lookups": [
+        "exact",
+        "in",
+        "isnull"
+      ],
+      "transforms": {}
+    },
     "CommentStatus": {
       "lookups": [
         "exact",
@@ -686,9 +954,47 @@ export const schema: SchemaMeta = {
     }
   },
   "models": {
+    "TaskRun": {
+      "name": "TaskRun",
+      "pk": "id",
+      "latestBy": [],
+      "fields": {
+        "id": "ID",
+        "task_id": "String",
+        "task_name": "String",
+        "arguments": "JSON",
+        "started_by_id": "ID",
+        "state": "TaskRunState",
+        "current": "Int",
+        "total": "Int",
+        "message": "String",
+        "result": "JSON",
+        "error": "String",
+        "retries": "Int",
+        "worker": "String",
+        "created_at": "DateTime",
+        "started_at": "DateTime",
+        "finished_at": "DateTime",
+        "updated_at": "DateTime"
+      },
+      "computed": {},
+      "files": [],
+      "relations": {},
+      "roots": {
+        "get": "task_run",
+        "list": "task_run_list",
+        "count": "task_run_count",
+        "changes": "task_run_changes"
+      },
+      "inputs": {
+        "filter": "TaskRunFilter",
+        "order": "TaskRunOrder"
+      }
+    },
     "User": {
       "name": "User",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "email": "String",
@@ -696,25 +1002,32 @@ export const schema: SchemaMeta = {
         "is_active": "Boolean",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article_set": {
           "target": "Article",
           "kind": "reverse_many",
           "many": true,
-          "reverse": "author"
+          "reverse": "author",
+          "query": "article",
+          "column": null
         },
         "comment_set": {
           "target": "Comment",
           "kind": "reverse_many",
           "many": true,
-          "reverse": "author"
+          "reverse": "author",
+          "query": "comment",
+          "column": null
         },
         "profile": {
           "target": "Profile",
           "kind": "reverse_one",
           "many": false,
-          "reverse": "user"
+          "reverse": "user",
+          "query": "profile",
+          "column": null
         }
       },
       "roots": {
@@ -724,25 +1037,53 @@ export const schema: SchemaMeta = {
         "create": "create_user",
         "update": "update_user",
         "delete": "delete_user",
-        "changes": "user_changes"
+        "changes": "user_changes",
+        "bulk_update": "bulk_update_user",
+        "bulk_delete": "bulk_delete_user",
+        "bulk_create": "bulk_create_user",
+        "get_or_create": "get_or_create_user",
+        "update_or_create": "update_or_create_user"
       },
       "inputs": {
         "filter": "UserFilter",
         "order": "UserOrder",
         "create": "UserCreateInput",
-        "update": "UserUpdateInput"
+        "update": "UserUpdateInput",
+        "lookup": "UserLookupInput"
       }
     },
     "Article": {
       "name": "Article",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "title": "String",
         "content": "String",
         "author_id": "ID",
         "published": "Boolean",
-        "created_at": "DateTime"
+        "created_at": "DateTime",
+        "title_length": "Int"
+      },
+      "computed": {
+        "reading_time": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "summary": {
+          "kind": "method",
+          "arguments": {
+            "words": "Int!"
+          }
+        },
+        "tag_names": {
+          "kind": "property",
+          "arguments": {}
+        },
+        "title_length": {
+          "kind": "annotation",
+          "arguments": {}
+        }
       },
       "files": [],
       "relations": {
@@ -750,19 +1091,25 @@ export const schema: SchemaMeta = {
           "target": "Tag",
           "kind": "m2m",
           "many": true,
-          "reverse": "articles"
+          "reverse": "articles",
+          "query": "tags",
+          "column": null
         },
         "comment_set": {
           "target": "Comment",
           "kind": "reverse_many",
           "many": true,
-          "reverse": "article"
+          "reverse": "article",
+          "query": "comment",
+          "column": null
         },
         "author": {
           "target": "User",
           "kind": "forward",
           "many": false,
-          "reverse": "article_set"
+          "reverse": "article_set",
+          "query": "author",
+          "column": "author_id"
         }
       },
       "roots": {
@@ -772,29 +1119,39 @@ export const schema: SchemaMeta = {
         "create": "create_article",
         "update": "update_article",
         "delete": "delete_article",
-        "changes": "article_changes"
+        "changes": "article_changes",
+        "bulk_update": "bulk_update_article",
+        "bulk_delete": "bulk_delete_article",
+        "bulk_create": "bulk_create_article",
+        "get_or_create": "get_or_create_article",
+        "update_or_create": "update_or_create_article"
       },
       "inputs": {
         "filter": "ArticleFilter",
         "order": "ArticleOrder",
         "create": "ArticleCreateInput",
-        "update": "ArticleUpdateInput"
+        "update": "ArticleUpdateInput",
+        "lookup": "ArticleLookupInput"
       }
     },
     "Tag": {
       "name": "Tag",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "name": "String"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "articles": {
           "target": "Article",
           "kind": "m2m",
           "many": true,
-          "reverse": "tags"
+          "reverse": "tags",
+          "query": "articles",
+          "column": null
         }
       },
       "roots": {
@@ -804,18 +1161,25 @@ export const schema: SchemaMeta = {
         "create": "create_tag",
         "update": "update_tag",
         "delete": "delete_tag",
-        "changes": "tag_changes"
+        "changes": "tag_changes",
+        "bulk_update": "bulk_update_tag",
+        "bulk_delete": "bulk_delete_tag",
+        "bulk_create": "bulk_create_tag",
+        "get_or_create": "get_or_create_tag",
+        "update_or_create": "update_or_create_tag"
       },
       "inputs": {
         "filter": "TagFilter",
         "order": "TagOrder",
         "create": "TagCreateInput",
-        "update": "TagUpdateInput"
+        "update": "TagUpdateInput",
+        "lookup": "TagLookupInput"
       }
     },
     "Comment": {
       "name": "Comment",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "article_id": "ID",
@@ -824,19 +1188,24 @@ export const schema: SchemaMeta = {
         "status": "CommentStatus",
         "created_at": "DateTime"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "article": {
           "target": "Article",
           "kind": "forward",
           "many": false,
-          "reverse": "comment_set"
+          "reverse": "comment_set",
+          "query": "article",
+          "column": "article_id"
         },
         "author": {
           "target": "User",
           "kind": "forward",
           "many": false,
-          "reverse": "comment_set"
+          "reverse": "comment_set",
+          "query": "author",
+          "column": "author_id"
         }
       },
       "roots": {
@@ -846,18 +1215,25 @@ export const schema: SchemaMeta = {
         "create": "create_comment",
         "update": "update_comment",
         "delete": "delete_comment",
-        "changes": "comment_changes"
+        "changes": "comment_changes",
+        "bulk_update": "bulk_update_comment",
+        "bulk_delete": "bulk_delete_comment",
+        "bulk_create": "bulk_create_comment",
+        "get_or_create": "get_or_create_comment",
+        "update_or_create": "update_or_create_comment"
       },
       "inputs": {
         "filter": "CommentFilter",
         "order": "CommentOrder",
         "create": "CommentCreateInput",
-        "update": "CommentUpdateInput"
+        "update": "CommentUpdateInput",
+        "lookup": "CommentLookupInput"
       }
     },
     "Profile": {
       "name": "Profile",
       "pk": "id",
+      "latestBy": [],
       "fields": {
         "id": "ID",
         "user_id": "ID",
@@ -865,13 +1241,16 @@ export const schema: SchemaMeta = {
         "website": "String",
         "role": "ProfileRole"
       },
+      "computed": {},
       "files": [],
       "relations": {
         "user": {
           "target": "User",
           "kind": "forward",
           "many": false,
-          "reverse": "profile"
+          "reverse": "profile",
+          "query": "user",
+          "column": "user_id"
         }
       },
       "roots": {
@@ -881,18 +1260,27 @@ export const schema: SchemaMeta = {
         "create": "create_profile",
         "update": "update_profile",
         "delete": "delete_profile",
-        "changes": "profile_changes"
+        "changes": "profile_changes",
+        "bulk_update": "bulk_update_profile",
+        "bulk_delete": "bulk_delete_profile",
+        "bulk_create": "bulk_create_profile",
+        "get_or_create": "get_or_create_profile",
+        "update_or_create": "update_or_create_profile"
       },
       "inputs": {
         "filter": "ProfileFilter",
         "order": "ProfileOrder",
         "create": "ProfileCreateInput",
-        "update": "ProfileUpdateInput"
+        "update": "ProfileUpdateInput",
+        "lookup": "ProfileLookupInput"
       }
     }
   }
 };
 
+/** api_graphql_tasks.taskrun: `TaskRun.objects.filter({...})`. */
+export const TaskRun = defineModel<TaskRunTypes>(schema, "TaskRun");
+export type TaskRun = Instance<TaskRunTypes>;
 /** myproject.user: `User.objects.filter({...})`. */
 export const User = defineModel<UserTypes>(schema, "User");
 export type User = Instance<UserTypes>;

@@ -13,7 +13,7 @@ from myproject.settings import CHANNEL_LAYERS, DATABASES
 if not os.environ.get("DATABASE_URL"):
     DATABASES["default"]["NAME"] = os.environ["TS_E2E_SQLITE"]
 if "CONFIG" in CHANNEL_LAYERS["default"]:
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "ts_client_e2e"
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "ts_client_e2e" + os.environ.get("TEST_DB_SUFFIX", "")
 
 # A resume that would replay more than this answers RESYNC: small, so the RESYNC
 # path is reachable from a test (the restart test misses fewer events than this).

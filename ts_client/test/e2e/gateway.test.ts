@@ -42,7 +42,7 @@ it('/api/users lists, filters and pages users', async () => {
 
 it('/api/users/:id includes the article count from the relation manager', async () => {
   // The last users: other test files write articles for the first ones.
-  const user = (await User.objects.using(client).filter({ article_set__published: true }).order_by('-id').first())!;
+  const user = (await User.objects.using(client).filter({ article__published: true }).order_by('-id').first())!;
   const { status, body } = await get(`/api/users/${user.id}`);
   expect(status).toBe(200);
   expect(body.username).toBe(user.username);

@@ -28,7 +28,8 @@ export function pythonEnv(): NodeJS.ProcessEnv {
   };
   if (process.env.DATABASE_URL) {
     const url = new URL(process.env.DATABASE_URL);
-    url.pathname = '/ts_client_e2e';
+    // Parallel runs on one machine (TEST_DB_SUFFIX) each get their own database.
+    url.pathname = `/ts_client_e2e${process.env.TEST_DB_SUFFIX ?? ''}`;
     env.DATABASE_URL = url.toString();
   }
   return env;

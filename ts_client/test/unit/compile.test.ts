@@ -1,7 +1,7 @@
 /** The QuerySet compiler against the generated demo metadata: no server needed. */
 import { describe, expect, it } from 'vitest';
 import { changesDocument, compileKwargs, compileOrder } from '../../src/compile.js';
-import { Article, Tag, User, schema } from '../../src/generated/models.js';
+import { Article, Comment, Tag, User, schema } from '../../src/generated/models.js';
 import { LookupError, RelatedManager, type ModelMeta } from '../../src/index.js';
 
 const meta = (name: string): ModelMeta => schema.models[name]!;
@@ -114,6 +114,51 @@ describe('documents (snapshots)', () => {
   it('subscription document declares `after` for resumes', () => {
     const comment = meta('Comment');
     const live = { ...comment, roots: { ...comment.roots, changes: 'comment_changes' } };
-    expect(changesDocument(live, kw('Comment', { status: 'visible' }), ['id', 'body'])).toMatchSnapshot();
+    expect(changesDocument(live, kw('Comment', { status: 'visible' }), 'id body')).toMatchSnapshot();
+  });
+});
+
+describe('Django-exact: query names, Q, relations in the same document', () => {
+  it.each([
+    ['User', 'article__title__icontains', 'x', { article_set: { title: { icontains: 'x' } } }],
+    ['User', 'article__isnull', true, { article_set: { id: { isnull: true } } }],
+    ['User', 'profile__isnull', false, { profile: { id: { isnull: false } } }],
+    ['Article', 'comment__author__username', 'ada', { comment_set: { author: { username: { exact: 'ada' } } } }],
+    ['Article', 'author__isnull', true, { author: { id: { isnull: true } } }],
+    ['Tag', 'articles__title', 't', { articles: { title: { exact: 't' } } }],
+  ])('%s %s', (model, key, value, expected) => {
+    expect(kw(model, { [key]: value })).toEqual(expected);
+  });
+
+  it('refuses the accessor name where Django does, naming the right one', () => {
+    expect(() => kw('User', { article_set__title: 'x' })).toThrow(/no field 'article_set' \(Django's lookups name it 'article'\)/);
+  });
+
+  it('Q: OR, AND and NOT nest as written; several conditions AND together', () => {
+    const q = Article.Q({ title__icontains: 'a' }).or({ published: true }).and(Article.Q({ author: 5 }).not());
+    expect(Article.objects.filter(q, { id__gt: 1 }).toGraphQL().variables.filters).toEqual({
+      AND: [
+        { AND: [{ OR: [{ title: { icontains: 'a' } }, { published: { exact: true } }] }, { NOT: { author: { id: { exact: 5 } } } }] },
+        { id: { gt: 1 } },
+      ],
+    });
+    expect(Article.objects.exclude(q).toGraphQL().variables.filters).toEqual({ NOT: q.compile(schema, meta('Article')) });
+  });
+
+  it('select_related and prefetch_related select the relations, to-many ones with their count', () => {
+    const doc = Comment.objects.select_related('article__author').prefetch_related('article__tags').toGraphQL();
+    expect(doc.query).toBe(
+      'query comment_list { comment_list { id article_id author_id body status created_at '
+      + 'article { id title content author_id published created_at title_length reading_time tag_names '
+      + 'author { id email username is_active created_at } '
+      + 'tags(limit: 100) { id name } tags_count } } }');
+    expect(() => (Article.objects.select_related as (p: string) => unknown)('comment_set')).toThrow(/prefetch_related/);
+    expect(() => (Article.objects.prefetch_related as (p: string) => unknown)('nope')).toThrow(/no relation 'nope'/);
+  });
+
+  it('values() selects nested fields for spans and a relation by its stored key', () => {
+    const doc = Comment.objects.values('id', 'article', 'author__username', 'article__author__pk').toGraphQL();
+    expect(doc.query).toBe('query comment_list { comment_list { id article_id author { username } article { author { id } } } }');
+    expect(() => Article.objects.values('tags__name' as never)).toThrow(/'tags' is a to-many relation/);
   });
 });

@@ -1,0 +1,58 @@
+"""The demo's background work: plain Celery tasks, registered for the API in graphql.py."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+
+from myproject.models import Article, User
+
+#: Templates under myproject/templates/myproject/email/.
+EMAIL_TEMPLATES = ("welcome", "digest")
+EXPORTS = "exports"
+
+
+@shared_task
+def send_welcome_email(user_id: int, template: str = "welcome") -> dict[str, Any]:
+    """Send a user one of the demo's emails (Django's email backend)."""
+    if template not in EMAIL_TEMPLATES:
+        raise ValueError(f"Unknown template {template!r}; use one of {', '.join(EMAIL_TEMPLATES)}.")
+    user = User.objects.get(pk=user_id)
+    try:
+        body = render_to_string(f"myproject/email/{template}.txt", {"user": user})
+    except TemplateDoesNotExist:
+        raise ValueError(f"Template {template!r} is missing.") from None
+    sent = send_mail(f"{template.title()} to the demo", body, None, [user.email])
+    return {"to": user.email, "template": template, "sent": sent}
+
+
+def export_path(task_id: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / EXPORTS / f"articles-{task_id}.csv"
+
+
+@shared_task(bind=True)
+def export_published_articles(self: Any, chunk: int = 50) -> dict[str, Any]:
+    """Write every published article to a CSV file; the result is its download URL."""
+    articles = Article.objects.filter(published=True).select_related("author").order_by("pk")
+    total = articles.count()
+    path = export_path(self.request.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    self.update_state(state="PROGRESS", meta={"current": 0, "total": total,
+                                              "message": "Exporting"})
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "title", "author", "created_at"])
+        for done, article in enumerate(articles.iterator(chunk_size=chunk), start=1):
+            writer.writerow([article.pk, article.title, article.author.username,
+                             article.created_at.isoformat()])
+            if done % chunk == 0 or done == total:
+                self.update_state(state="PROGRESS", meta={
+                    "current": done, "total": total, "message": f"{done} of {total} articles"})
+    return {"url": f"/exports/{path.name}", "rows": total}

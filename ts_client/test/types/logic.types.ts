@@ -1,0 +1,32 @@
+/**
+ * Type tests of the business logic a config exposes (computed fields, scopes,
+ * actions, aggregates): checked by `tsc --noEmit`, never executed. Each
+ * `@ts-expect-error` line must fail to compile.
+ */
+import { expectTypeOf } from 'vitest';
+import { Article } from '../../src/generated/models.js';
+
+export async function computedChecks(): Promise<void> {
+  const article = await Article.objects.get({ pk: 1 });
+  // Properties and annotations are typed from the Python annotations.
+  expectTypeOf(article.reading_time).toEqualTypeOf<number>();
+  expectTypeOf(article.tag_names).toEqualTypeOf<Array<string>>();
+  expectTypeOf(article.title_length).toEqualTypeOf<number | null>();
+  // A method with typed arguments runs on the server.
+  expectTypeOf(await article.summary({ words: 3 })).toEqualTypeOf<string>();
+  expectTypeOf(await article.summary()).toEqualTypeOf<string>();
+  // @ts-expect-error words is an int
+  void article.summary({ words: 'three' });
+  // @ts-expect-error no such argument
+  void article.summary({ letters: 3 });
+  // @ts-expect-error no such method
+  void article.summarize();
+  // Annotations are SQL: filterable and orderable; properties are not.
+  Article.objects.filter({ title_length__gte: 10 }).order_by('-title_length');
+  // @ts-expect-error a property is computed in Python: no filter
+  Article.objects.filter({ reading_time__gte: 2 });
+  // @ts-expect-error nor ordering
+  Article.objects.order_by('reading_time');
+  const narrowed = await Article.objects.values('id', 'reading_time');
+  expectTypeOf(narrowed[0]!.reading_time).toEqualTypeOf<number>();
+}
