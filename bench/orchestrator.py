@@ -36,6 +36,8 @@ SCENARIOS = {
     "c": "bench.scenarios.c_latency",
     "d": "bench.scenarios.d_fanout",
     "e": "bench.scenarios.e_memory",
+    "h": "bench.scenarios.h_writes",
+    "i": "bench.scenarios.i_sequential",
 }
 
 
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="CI smoke run: small sizes, one repeat, < 3 minutes")
-    parser.add_argument("--only", default="", help="comma-separated scenario letters (a-g)")
+    parser.add_argument("--only", default="", help="comma-separated scenario letters (a-i)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="rounds per scenario (default 3, quick 1)")
     parser.add_argument("--out", type=Path, default=BENCH / "results")

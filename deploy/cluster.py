@@ -2,6 +2,7 @@
 
 PostgreSQL and Redis (the machine's own, started if down), a one-shot migrate,
 N workers (``manage.py serve``, so SIGTERM drains them gracefully) on free ports,
+a Celery worker for the GraphQL-started tasks (Redis is its broker; log ``tasks.log``)
 and nginx in front with the same routes as compose (``deploy/nginx/proxy.conf``)::
 
     scripts/cluster start [--workers 2] [--name default] [--database NAME] [--fresh] [--seed]
@@ -193,6 +194,8 @@ class Cluster:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(40))
     members: list[Worker] = field(default_factory=list)
     nginx_pid: int | None = None
+    #: The Celery worker running the tasks started through GraphQL (compose's `tasks`).
+    tasks_pid: int | None = None
 
     def __post_init__(self) -> None:
         self.database = self.database or f"realtime_cluster_{self.name}".replace("-", "_")
@@ -250,7 +253,7 @@ class Cluster:
 
     def running(self) -> bool:
         return any(pid is not None and alive(pid)
-                   for pid in [self.nginx_pid, *(w.pid for w in self.members)])
+                   for pid in [self.nginx_pid, self.tasks_pid, *(w.pid for w in self.members)])
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, fresh: bool = False, seed: bool = False) -> Cluster:
@@ -275,6 +278,7 @@ class Cluster:
         try:
             for index in range(len(self.members)):
                 self.start_worker(index, wait=False)
+            self.start_tasks_worker()
             for index in range(len(self.members)):
                 self.wait_ready(index)
             self.start_balancer(nginx)
@@ -408,7 +412,19 @@ http {{
                 raise ClusterError("the balancer did not answer")
             time.sleep(0.1)
 
+    def start_tasks_worker(self) -> None:
+        """``celery -A myproject worker`` on the cluster's Redis (its broker) and database."""
+        self.tasks_pid = self._spawn(
+            [sys.executable, "-m", "celery", "-A", "myproject", "worker", "--loglevel=INFO",
+             "--concurrency=2", "-n", f"tasks-{self.name}@%h"],
+            self.dir / "tasks.log")
+        self.save()
+
     def stop(self) -> None:
+        if self.tasks_pid is not None:
+            # TERM: Celery's warm shutdown (the running task finishes first).
+            self._signal_and_wait(self.tasks_pid, signal.SIGTERM, 60)
+            self.tasks_pid = None
         if self.nginx_pid is not None:
             self._signal_and_wait(self.nginx_pid, signal.SIGQUIT, 20)  # QUIT: nginx's graceful
             self.nginx_pid = None
@@ -426,6 +442,8 @@ http {{
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "balancer": self.url, "database_url": self.database_url,
                 "redis_prefix": f"cluster-{self.name}", "logs": str(self.dir),
+                "tasks_worker": {"pid": self.tasks_pid, "running": self.tasks_pid is not None
+                                 and alive(self.tasks_pid)},
                 "workers": [{"url": w.url, "pid": w.pid,
                              "running": w.pid is not None and alive(w.pid)}
                             for w in self.members]}

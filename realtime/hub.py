@@ -184,6 +184,7 @@ class SubscriptionHub:
         self._opening: dict[str, asyncio.Future[ModelStream]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
+        self._woken = asyncio.Event()
         self.counters = {"events_published": 0, "events_delivered": 0, "payloads_sent": 0,
                          "selection_executions": 0, "resumes": 0, "resyncs": 0}
 
@@ -203,6 +204,8 @@ class SubscriptionHub:
                     await self.layer.group_add(layer_group(label), self.channel)
             self._tasks.append(self.loop.create_task(self._receive()))
         self._tasks.append(self.loop.create_task(self._poll()))
+        if listen_params() is not None:
+            self._tasks.append(self.loop.create_task(self._listen()))
         await self._check_capture()
         if self.distributed:
             await database(versions.refresh)()
@@ -391,13 +394,40 @@ class SubscriptionHub:
             elif kind == SESSION_MESSAGE:
                 self.end_session(message["session"])
 
+    async def _listen(self) -> None:
+        """PostgreSQL: the capture triggers NOTIFY at commit; each notification wakes
+        the poll at once (psql, other programs, a writer that died before sequencing)."""
+        import psycopg
+
+        params = listen_params()
+        assert params is not None
+        delay = RETRY_FIRST
+        while True:
+            try:
+                connection = await psycopg.AsyncConnection.connect(**params, autocommit=True)
+                async with connection:
+                    await connection.execute(f"LISTEN {triggers.NOTIFY_CHANNEL}")
+                    delay = RETRY_FIRST
+                    self._woken.set()  # whatever committed while nobody listened
+                    async for _ in connection.notifies():
+                        self._woken.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                outage.failed(error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+
     async def _poll(self) -> None:
-        """Read what other processes committed: the only path with the in-memory
-        layer, a safety net behind Redis. Also sequences records whose writer died."""
+        """Read what other processes committed: every ``poll_interval``, or at once when
+        a NOTIFY wakes it. The only path with the in-memory layer, a safety net behind
+        Redis. Also sequences records no process of ours sequenced."""
         retention = realtime_settings().retention
         last_prune = 0.0
         while True:
-            await asyncio.sleep(self.poll_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self.poll_interval)
+            self._woken.clear()
             try:
                 labels = list(self.streams)
                 if labels or self.distributed:
@@ -449,6 +479,23 @@ class SubscriptionHub:
                     for subscription in list(group.members):
                         subscription.deliver(seq, payload)
                         self.counters["payloads_sent"] += 1
+
+
+def listen_params() -> dict[str, Any] | None:
+    """psycopg connection parameters of the default database, when it is PostgreSQL."""
+    from django.db import connections
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return None
+    settings = connection.settings_dict
+    params: dict[str, Any] = {key: value for key, value in (settings.get("OPTIONS") or {}).items()
+              if isinstance(value, str | int) and key not in {
+                  "isolation_level", "assume_role", "server_side_binding", "pool"}}
+    params.update(dbname=settings["NAME"], user=settings.get("USER") or None,
+                  password=settings.get("PASSWORD") or None,
+                  host=settings.get("HOST") or None, port=settings.get("PORT") or None)
+    return {key: value for key, value in params.items() if value is not None}
 
 
 def session_digest(session_key: str) -> str:

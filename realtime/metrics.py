@@ -62,6 +62,19 @@ def _metric(name: str, kind: str, help_text: str,
     return lines
 
 
+def _result_cache() -> list[str]:
+    from api_graphql.execution import executor_for
+    from api_graphql.schema import get_schema
+
+    results = executor_for(get_schema()).results
+    return _metric("graphql_result_cache_total", "counter",
+                   "Result cache lookups: hits (revalidated: hits after changes that could not "
+                   "change the answer), misses, and misses that waited for another computing it.",
+                   [('{outcome="hit"}', results.hits), ('{outcome="miss"}', results.misses),
+                    ('{outcome="revalidated"}', results.revalidated),
+                    ('{outcome="coalesced"}', results.coalesced)])
+
+
 def exposition() -> str:
     """Every metric of this process, as the text a scrape reads."""
     hub = running_hub()
@@ -80,6 +93,7 @@ def exposition() -> str:
     lines += _metric("graphql_errors_total", "counter",
                      "GraphQL requests over HTTP answered with errors.",
                      [("", sum(n for (_, outcome), n in operations if outcome == "error"))])
+    lines += _result_cache()
     lines += _metric("graphql_loop_path_answers_total", "counter",
                      "Cached answers served on the event loop, without Django's handler.",
                      [("", sum(logs.loop_answers.values()))])

@@ -33,6 +33,8 @@ from realtime.capture import concrete, exposed_models, stream_labels
 
 logger = logging.getLogger(__name__)
 PREFIX = "realtime_"
+#: The PostgreSQL NOTIFY channel of committed captured writes.
+NOTIFY_CHANNEL = "realtime_changes"
 
 
 @dataclass(frozen=True)
@@ -162,9 +164,11 @@ class PostgreSQL(Dialect):
         return f"OLD.{c} IS DISTINCT FROM NEW.{c}"
 
     def insert(self, label: str, pk: str, op: str, changed: str, previous: str) -> str:
+        # NOTIFY is delivered at commit, once per transaction however many rows: it
+        # wakes every hub for writes made outside its own process.
         return (f"INSERT INTO {self.outbox} (model, object_pk, op, changed_fields, previous, "
                 f"created_at) VALUES ({_literal(label)}, ({pk})::text, '{op}', {changed}, "
-                f"{previous}, now());")
+                f"{previous}, now()); PERFORM pg_notify('{NOTIFY_CHANNEL}', '');")
 
     def row_object(self, row: str, columns: Iterable[Column]) -> str:
         pairs = [f"{_literal(c.attname)}, {self.value(row, c)}" for c in columns]

@@ -28,3 +28,5 @@ CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker(
     os.environ.get("REDIS_URL"), os.environ.get("REDIS_PREFIX"),
     Path(os.environ.get("CELERY_BROKER_DIR")
          or BASE_DIR / "tests" / "artifacts" / f"broker{_suffix}"))  # noqa: F405
+# Files the tests' tasks write (exports) stay out of the project's media folder.
+MEDIA_ROOT = BASE_DIR / "tests" / "artifacts" / f"media{_suffix}"  # noqa: F405

@@ -326,3 +326,23 @@ def test_a_worker_stopped_mid_stream_drains_and_its_clients_resume_elsewhere(
         if cluster.members[0].pid is None or cluster.members[1].pid is None:
             cluster.start_worker(0 if cluster.members[0].pid is None else 1)
     save_figures("cluster-worker-stopped", figures)
+
+
+def test_a_task_started_through_the_balancer_runs_on_the_clusters_worker(
+        cluster: Cluster) -> None:
+    """The cluster's Celery worker (Redis broker) runs what any daphne worker queued."""
+    assert cluster.tasks_pid is not None and alive(cluster.tasks_pid)
+    api = Api(cluster.url)
+    body, _ = api.query("mutation { start_export_published_articles(chunk: 5) { id state } }")
+    run = body["data"]["start_export_published_articles"]
+    assert run["state"] == "PENDING"
+    deadline = time.monotonic() + 90
+    while True:
+        answer, _ = api.query("query($pk: ID!) { task_run(pk: $pk) { state result error } }",
+                              {"pk": run["id"]})
+        state = answer["data"]["task_run"]
+        if state["state"] in ("SUCCESS", "FAILURE", "REVOKED") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert state["state"] == "SUCCESS", state
+    assert state["result"]["url"].startswith("/exports/articles-")

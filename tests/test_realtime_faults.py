@@ -259,3 +259,38 @@ def test_a_process_ending_right_after_its_write_loses_no_event(database: Databas
         server.stop()
     assert changes[-1] == {"op": "UPDATED", "pk": pk, "changed_fields": ["title"],
                            "node": {"title": "saved, then the process died"}}
+
+
+def test_notify_wakes_the_hub_for_a_write_made_in_psql(database: Database) -> None:
+    """With the poll ten minutes apart, a row changed by psql (no Django anywhere)
+    reaches the subscriber: the trigger's NOTIFY at commit woke the hub."""
+    author = database.sql("INSERT INTO users (email, username, is_active, created_at) "
+                          "VALUES ('notify@example.com', 'n', true, now()) RETURNING id"
+                          ).split()[0]
+    server = DaphneServer(**database.env(DJANGO_SETTINGS_MODULE="tests.settings_slow_poll"))
+    server.start()
+    try:
+        async def scenario() -> list[dict[str, Any]]:
+            socket = await GraphQLSocket.open(server.ws)
+            await socket.subscribe("a", """subscription {
+                article_changes { op changed_fields node { title } } }""")
+            assert (await socket.event("a", "article_changes"))["op"] == "READY"
+            database.sql("INSERT INTO myproject_article (title, content, author_id, published, "
+                         f"created_at) VALUES ('from psql', '', {author}, true, now())")
+            database.sql("UPDATE myproject_article SET title = 'edited in psql' "
+                         "WHERE title = 'from psql'")
+            changes = [await socket.event("a", "article_changes", timeout=120)
+                       for _ in range(2)]
+            await socket.close()
+            return changes
+
+        changes = asyncio.run(scenario())
+    finally:
+        server.stop()
+    assert changes == [
+        {"op": "CREATED", "changed_fields": None, "node": {"title": "edited in psql"}},
+        {"op": "UPDATED", "changed_fields": ["title"], "node": {"title": "edited in psql"}},
+    ] or changes == [
+        {"op": "CREATED", "changed_fields": None, "node": {"title": "from psql"}},
+        {"op": "UPDATED", "changed_fields": ["title"], "node": {"title": "edited in psql"}},
+    ]

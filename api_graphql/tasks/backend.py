@@ -19,7 +19,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import (
     InterfaceError,
     OperationalError,
-    close_old_connections,
     connections,
     transaction,
 )
@@ -60,7 +59,9 @@ class TaskRunBackend(BaseBackend):
         super().__init__(*args, **kwargs)
         # Celery's own retry loop, for a connection that died under us (the worker's
         # pool process was killed while holding it, the database restarted).
+        # A few tries only: a pool process being terminated (revoke) fails every try.
         self.always_retry = True
+        self.max_retries = 3
 
     def exception_safe_to_retry(self, exc: BaseException) -> bool:
         return isinstance(exc, OperationalError | InterfaceError)
@@ -70,7 +71,8 @@ class TaskRunBackend(BaseBackend):
 
     def _store_result(self, task_id: str, result: Any, state: str, traceback: Any = None,
                       request: Any = None, **kwargs: Any) -> Any:
-        close_old_connections()
+        # No close_old_connections() here: a task calls update_state in the middle of
+        # its own queries (an open cursor); Celery's Django fixup closes between tasks.
         with transaction.atomic():
             run = TaskRun.objects.select_for_update().filter(task_id=task_id).first()
             if run is None:

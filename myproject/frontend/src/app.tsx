@@ -1,8 +1,8 @@
 /**
- * What the sections share: who is logged in and which article is open in the
- * editor. Everything else a section needs it reads from the API itself, live.
+ * What the sections share: who is logged in, which article is being read and
+ * which is open in the editor. Everything else a section needs it reads from the API itself, live.
  */
-import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { CurrentUser } from '../../../ts_client/src/index.js';
 import { useCurrentUser } from '../../../ts_client/src/react.js';
 import { client } from './client.js';
@@ -15,19 +15,31 @@ export interface Demo {
   /** The article open in the editor. */
   editing: string | null;
   edit(pk: string | null): void;
+  /** The article being read: the page's address says which (`#article-<pk>`), so it can be linked. */
+  reading: string | null;
 }
+
+export const articleLink = (pk: string): string => `#article-${pk}`;
+const readingNow = (): string | null => /^#article-(\d+)$/.exec(location.hash)?.[1] ?? null;
 
 const DemoContext = createContext<Demo | null>(null);
 
 export function DemoProvider({ children }: { children: ReactNode }) {
   const { user } = useCurrentUser(client);
   const [editing, edit] = useState<string | null>(null);
+  const [reading, setReading] = useState(readingNow);
+  useEffect(() => {
+    const follow = () => setReading(readingNow());
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, []);
   const demo = useMemo<Demo>(() => ({
     user,
     can: (permission) => Boolean(user?.is_superuser || user?.permissions.includes(permission)),
     editing,
     edit,
-  }), [user, editing]);
+    reading,
+  }), [user, editing, reading]);
   return <DemoContext.Provider value={demo}>{children}</DemoContext.Provider>;
 }
 

@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Comment } from 'django-graphql-realtime-client/generated';
 import {
   ADMIN, adminEditArticle, adminLogin, clusterInfo, nodeClient, openBrowser, screenshot,
 } from '../helpers.mjs';
@@ -191,6 +192,41 @@ test('an edit in the real admin form appears live: highlighted in the list, and 
   // The highlight is a moment, not a state.
   await page.locator(`#articles > li.changed[data-pk="${target.id}"]`).waitFor({ state: 'detached', timeout: 20_000 });
   await adminPage.close();
+  await page.close();
+});
+
+test('an article\'s link opens it with its visible comments, live; the link works on its own', async () => {
+  await reader.context.clearCookies();
+  const page = await reader.context.newPage();
+  await openLive(page);
+  const [, , , target] = await latest();
+  assert.ok(target);
+  const data = /** @type {{ article: { content: string, author_id: string, comment_set: { id: string }[] } }} */ (
+    await api.client.request(`query ($pk: ID!) {
+      article(pk: $pk) { content author_id comment_set(filters: {status: {exact: visible}}) { id } }
+    }`, { pk: target.id }));
+  await row(page, target.id).locator('a.title').click();
+  assert.equal(new URL(page.url()).hash, `#article-${target.id}`);
+  await page.locator(`#reading[data-pk="${target.id}"] h2`, { hasText: target.title }).waitFor();
+  assert.equal(await page.locator('#reading .content').textContent(), data.article.content);
+  await page.locator('#reading .count', { hasText: String(data.article.comment_set.length) }).waitFor();
+  assert.equal(await page.locator('#comments > li').count(), data.article.comment_set.length);
+
+  // A comment made elsewhere appears; hidden by a moderator, it goes.
+  const body = `A new comment ${Date.now()}`;
+  const comments = Comment.objects.using(api.client);
+  const comment = await comments.create({ body, article: target.id, author: data.article.author_id, status: 'visible' });
+  await page.locator('#comments > li .body', { hasText: body }).waitFor();
+  await page.locator('#reading .count', { hasText: String(data.article.comment_set.length + 1) }).waitFor();
+  await screenshot(page, 'live-app-reading');
+  await comments.update(comment.id, { status: 'hidden' });
+  await page.locator(`#comments > li[data-pk="${comment.id}"]`).waitFor({ state: 'detached' });
+
+  // The address alone opens the article (a link someone was sent).
+  const linked = await reader.context.newPage();
+  await linked.goto(`${pageOn}/live/#article-${target.id}`);
+  await linked.locator(`#reading[data-pk="${target.id}"] h2`, { hasText: target.title }).waitFor();
+  await linked.close();
   await page.close();
 });
 

@@ -192,3 +192,55 @@ export class PythonSession {
     await exited;
   }
 }
+
+export interface Worker {
+  pid: number;
+  log: string;
+  stop(): Promise<void>;
+}
+
+/** A real Celery worker (`celery -A myproject worker`) on the run's database and broker. */
+export async function startWorker(name: string): Promise<Worker> {
+  mkdirSync(WORK, { recursive: true });
+  const logPath = join(WORK, `worker-${name}-${process.pid}.log`);
+  let output = '';
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child: ChildProcess = spawn(
+    PYTHON, ['-m', 'celery', '-A', 'myproject', 'worker', '--loglevel=INFO', '--pool=prefork',
+      '--concurrency=1', '--without-gossip', '--without-mingle', '--without-heartbeat',
+      '-n', `${name}-${process.pid}@localhost`],
+    { cwd: ROOT, env: pythonEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-20_000);
+      log.write(chunk);
+    });
+  }
+  let exited: number | null | undefined;
+  const done = new Promise<void>((resolveExit) => child.once('exit', (code) => {
+    exited = code;
+    resolveExit();
+  }));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes(' ready.')) {
+    if (exited !== undefined) throw new Error(`the worker exited with ${exited}; see ${logPath}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the worker was not ready within 60 s; see ${logPath}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pid = child.pid!;
+  return {
+    pid,
+    log: logPath,
+    async stop() {
+      if (exited !== undefined) return;
+      process.kill(pid, 'SIGQUIT');
+      const timer = setTimeout(() => exited === undefined && process.kill(pid, 'SIGKILL'), 10_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
