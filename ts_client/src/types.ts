@@ -90,6 +90,10 @@ export interface ModelTypes {
   unique: string;
   /** Model methods exposed as computed fields: `article.summary({words: 3})`. */
   methods?: object;
+  /** Manager / QuerySet methods offered as scopes: name -> its argument tuple. */
+  scopes?: object;
+  /** The columns aggregate() takes per kind of function. */
+  aggregates?: { numeric: string; ordered: string; countable: string };
 }
 
 // ---- runtime metadata emitted by the generator ------------------------------------
@@ -136,8 +140,11 @@ export interface ModelMeta {
     bulk_create?: string;
     get_or_create?: string;
     update_or_create?: string;
+    aggregate?: string;
   };
-  inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string };
+  inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string; scope?: string };
+  /** Manager / QuerySet methods offered as scopes (`Article.objects.published()`). */
+  scopes?: readonly string[];
   /** Properties, methods and annotations the server computes (annotations are in `fields` too). */
   computed?: Readonly<Record<string, ComputedMeta>>;
 }

@@ -5,6 +5,7 @@
  */
 import { expectTypeOf } from 'vitest';
 import { Article } from '../../src/generated/models.js';
+import { Avg, Count, Max, StdDev, Sum } from '../../src/index.js';
 
 export async function computedChecks(): Promise<void> {
   const article = await Article.objects.get({ pk: 1 });
@@ -29,4 +30,39 @@ export async function computedChecks(): Promise<void> {
   Article.objects.order_by('reading_time');
   const narrowed = await Article.objects.values('id', 'reading_time');
   expectTypeOf(narrowed[0]!.reading_time).toEqualTypeOf<number>();
+}
+
+export async function scopeChecks(): Promise<void> {
+  // Scopes chain like Django's QuerySet methods, before or after filter().
+  const rows = await Article.objects.published().filter({ title__icontains: 'x' }).by_author({ user: 1 })
+    .longer_than({ words: 100 }).order_by('-created_at').limit(5);
+  expectTypeOf(rows[0]!.reading_time).toEqualTypeOf<number>();
+  expectTypeOf(await Article.objects.filter({ published: true }).published().count()).toEqualTypeOf<number>();
+  const titles = await Article.objects.values('title').published();
+  expectTypeOf(titles).toEqualTypeOf<{ title: string }[]>();
+  // @ts-expect-error words is an int
+  Article.objects.longer_than({ words: 'many' });
+  // @ts-expect-error by_author needs its argument
+  Article.objects.by_author();
+  // @ts-expect-error no such scope
+  Article.objects.drafts();
+  // @ts-expect-error published takes no argument
+  Article.objects.published({ user: 1 });
+}
+
+export async function aggregateChecks(): Promise<void> {
+  const stats = await Article.objects.published().aggregate({
+    n: Count(), authors: Count('author_id', { distinct: true }), avg: Avg('title_length'),
+    total: Sum('title_length'), latest: Max('created_at'), spread: StdDev('title_length'),
+  });
+  expectTypeOf(stats.n).toEqualTypeOf<number>();
+  expectTypeOf(stats.authors).toEqualTypeOf<number>();
+  expectTypeOf(stats.avg).toEqualTypeOf<number | null>();
+  expectTypeOf(stats.latest).toEqualTypeOf<string | null>();
+  // @ts-expect-error a date has no sum
+  void Article.objects.aggregate({ bad: Sum('created_at') });
+  // @ts-expect-error no such column
+  void Article.objects.aggregate({ bad: Max('secret') });
+  // @ts-expect-error a property is Python: not aggregatable
+  void Article.objects.aggregate({ bad: Avg('reading_time') });
 }
