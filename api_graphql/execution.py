@@ -38,7 +38,7 @@ from api_graphql.conf import graphql_settings
 from api_graphql.errors import GraphQLUserError
 from api_graphql.footprint import Footprint, FootprintBuilder, Uncacheable
 from api_graphql.limits import INTROSPECTION_FIELDS, check_complexity, check_document
-from api_graphql.result_cache import ResultCache, current_versions, memory_versions
+from api_graphql.result_cache import Entry, ResultCache, current_versions, memory_versions
 from api_graphql.selection import TYPENAME, FieldSelection, SelectionBuilder
 from api_graphql.uploads import contains_upload
 
@@ -321,7 +321,7 @@ class Executor:
         return (*plan.key, scope_key), footprint, state[0], state[1]
 
     def memory_hit(self, query: Any, operation_name: Any, variables: Any,
-                   cursor: dict[str, int] | None) -> dict[str, Any] | None:
+                   cursor: dict[str, int] | None) -> Entry | None:
         """An anonymous query's cached answer with no database work and no thread, or
         None (the request then takes the full path). Only what an earlier request on
         the full path prepared is used: the plan, the scope, the footprint."""
@@ -344,7 +344,7 @@ class Executor:
         state = memory_versions(footprint.labels, cursor)
         if state is None:
             return None
-        return self.results.get((*plan.key, scope_key), state[0], state[1], memory_only=True)
+        return self.results.entry((*plan.key, scope_key), state[0], state[1], memory_only=True)
 
     def _footprint(self, context: RequestContext, plan: Plan,
                    handlers: dict[str, Any]) -> Footprint | None:
