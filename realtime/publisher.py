@@ -24,6 +24,7 @@ from django.db import DatabaseError
 from api_graphql import consistency
 from realtime.conf import realtime_settings
 from realtime.events import ChangeEvent, layer_group, layer_message
+from realtime.outage import layer_outage
 from realtime.sequencer import assign_sequence
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,9 @@ class BackgroundSender:
             layer = get_channel_layer(realtime_settings().channel_layer)
             await send_to_layer(layer, events)
         except Exception as error:  # the outbox still has them; the hubs' poll will
-            logger.warning("realtime: could not publish %d events: %s", len(events), error)
+            layer_outage.failed(error)
+        else:
+            layer_outage.recovered()
 
     def drain(self, timeout: float = 2.0) -> None:
         for future in list(self.pending):
