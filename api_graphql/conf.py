@@ -22,8 +22,6 @@ DEFAULT_DENY = (
     "realtime.*",
 )
 
-#: Field names that never leave the server, whatever the configuration says.
-SECRET_FIELD_PATTERNS = ("password", "secret", "token", "session_data", "session_key", "api_key")
 
 
 @dataclass(frozen=True)
@@ -31,6 +29,8 @@ class GraphQLSettings:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     hidden_fields: tuple[str, ...] = ()
+    #: ``"app.model.field"`` entries that only look secret (api_graphql/secrets.py).
+    not_secret: tuple[str, ...] = ()
     default_page_size: int = 100
     max_page_size: int = 1000
     max_depth: int = 12
@@ -78,6 +78,7 @@ _KEYS = {
     "INCLUDE": "include",
     "EXCLUDE": "exclude",
     "HIDDEN_FIELDS": "hidden_fields",
+    "NOT_SECRET": "not_secret",
     "DEFAULT_PAGE_SIZE": "default_page_size",
     "MAX_PAGE_SIZE": "max_page_size",
     "MAX_DEPTH": "max_depth",

@@ -53,8 +53,8 @@ def _lookups(field: FieldSpec) -> tuple[list[str], dict[str, str]]:
 def _field(spec: ModelSpec, field: FieldSpec) -> dict[str, Any]:
     django_field = field.django_field
     lookups, transforms = _lookups(field)
-    if field.is_file:
-        graphql_type = "File"
+    if field.kind.shape is not None:
+        graphql_type = field.kind.shape
     elif field.enum is not None:
         graphql_type = field.enum.type_name
     elif django_field.primary_key:

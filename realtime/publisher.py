@@ -23,7 +23,7 @@ from api_graphql import consistency
 from realtime.conf import realtime_settings
 from realtime.events import ChangeEvent, send_to_layer
 from realtime.outage import layer_outage
-from realtime.sequencer import assign_sequence
+from realtime.sequencer import all_positions, assign_sequence
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,12 @@ def flush_committed(using: str = "default") -> None:
         return
     if events:
         publish(events)
+    if consistency.collecting_now():
+        # A hub woken by the triggers' NOTIFY may have sequenced this transaction's
+        # records before this pass: the committed positions cover them either way.
+        with contextlib.suppress(DatabaseError):
+            for label, seq in all_positions(using).items():
+                consistency.note(label, seq)
 
 
 def publish(events: list[ChangeEvent]) -> None:
