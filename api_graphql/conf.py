@@ -71,6 +71,8 @@ class GraphQLSettings:
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_files: int = 10
     upload_content_types: tuple[str, ...] = ()
+    #: Named URLs left out of the generated client's ``urls`` (fnmatch patterns).
+    urls_exclude: tuple[str, ...] = ("admin:*",)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -108,6 +110,7 @@ _KEYS = {
     "UPLOAD_MAX_BYTES": "upload_max_bytes",
     "UPLOAD_MAX_FILES": "upload_max_files",
     "UPLOAD_CONTENT_TYPES": "upload_content_types",
+    "URLS_EXCLUDE": "urls_exclude",
 }
 
 

@@ -27,6 +27,7 @@ from api_graphql.ordering import DIRECTIONS
 from api_graphql.schema import BuiltSchema
 from api_graphql.scopes import scope_arguments_name, scope_input_name
 from api_graphql.signatures import manifest_arguments
+from api_graphql.url_functions import url_manifest
 
 MANIFEST_VERSION = 1
 #: Lookups whose operand is not the column's own scalar.
@@ -216,6 +217,7 @@ def build_manifest(built: BuiltSchema) -> dict[str, Any]:
                  if name in roots["query"] or name in roots["mutation"]},
         "change_ops": list(getattr(change_op, "values", {}) or {}),
         "models": {spec.label: _model(spec, graph, built) for spec in graph},
+        "urls": url_manifest(),
     }
 
 

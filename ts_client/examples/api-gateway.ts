@@ -1,7 +1,9 @@
 /**
  * The origin's gateway: a small Node HTTP server that serves /api/users and
  * /api/articles by calling Django through the generated client, plus a
- * Server-Sent Events stream of live article changes.
+ * Server-Sent Events stream of live article changes, and /api/legacy/articles/:id,
+ * which still calls the project's legacy Django view (myproject.views.article_detail)
+ * through its typed URL function and the gateway's token.
  *
  *   npm run build && DJANGO_GRAPHQL_URL=http://127.0.0.1:8000/graphql \
  *     GATEWAY_USER=viewer GATEWAY_PASSWORD=demo-password node dist/examples/api-gateway.js
@@ -10,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { Article, User } from '../src/generated/models.js';
+import { urls } from '../src/generated/urls.js';
 import {
   Avg, Count, createClient, DoesNotExist, GraphQLRequestError, LookupError, Max, tokenAuth, type Client,
 } from '../src/index.js';
@@ -75,12 +78,24 @@ function changes(client: Client, req: IncomingMessage, res: ServerResponse): voi
   req.on('close', () => subscription.unsubscribe());
 }
 
+/** `GET /api/legacy/articles/:id`: the legacy Django view, answered as it answers. */
+async function legacyArticle(client: Client, id: string | undefined, res: ServerResponse): Promise<void> {
+  const pk = Number(id);
+  if (!Number.isInteger(pk) || pk < 0) return send(res, 400, { error: 'id must be a number' });
+  const response = await client.fetch(urls.article_detail({ pk }));
+  send(res, response.status, await response.json().catch(() => ({ error: `HTTP ${response.status}` })));
+}
+
 export function createGateway(client: Client): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const [, api, resource, id] = url.pathname.split('/');
     if (req.method !== 'GET' || api !== 'api') return send(res, 404, { error: 'not found' });
     if (resource === 'articles' && id === 'changes') return changes(client, req, res);
+    if (resource === 'legacy' && id === 'articles') {
+      legacyArticle(client, url.pathname.split('/')[4], res).catch((error: unknown) => send(res, 502, { error: String(error) }));
+      return;
+    }
     const handler = resource === 'users' ? users : resource === 'articles' ? articles : null;
     if (!handler) return send(res, 404, { error: 'not found' });
     handler(client, url.searchParams, id).then(

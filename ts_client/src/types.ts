@@ -91,7 +91,7 @@ export interface ModelTypes {
   /** Model methods exposed as computed fields: `article.summary({words: 3})`. */
   methods?: object;
   /** Manager / QuerySet methods offered as scopes: name -> its argument tuple. */
-  scopes?: object;
+  scopes?: object | undefined;
   /** The columns aggregate() takes per kind of function. */
   aggregates?: { numeric: string; ordered: string; countable: string };
 }
