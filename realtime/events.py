@@ -10,6 +10,7 @@ import base64
 import datetime
 import decimal
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,3 +67,16 @@ def layer_group(model_label: str) -> str:
 def layer_message(model_label: str, events: list[ChangeEvent]) -> dict[str, Any]:
     return {"type": MESSAGE_TYPE, "model": model_label,
             "events": [event.to_wire() for event in events]}
+
+
+def by_model(events: list[ChangeEvent]) -> dict[str, list[ChangeEvent]]:
+    grouped: dict[str, list[ChangeEvent]] = defaultdict(list)
+    for event in events:
+        grouped[event.model].append(event)
+    return grouped
+
+
+async def send_to_layer(layer: Any, events: list[ChangeEvent]) -> None:
+    """One channel-layer message per model's group."""
+    for label, model_events in by_model(events).items():
+        await layer.group_send(layer_group(label), layer_message(label, model_events))

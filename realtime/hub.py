@@ -33,9 +33,8 @@ from api_graphql.selection import FieldSelection
 from realtime import render, triggers
 from realtime.capture import concrete, exposed_models
 from realtime.conf import realtime_settings
-from realtime.events import MESSAGE_TYPE, ChangeEvent, layer_group
+from realtime.events import MESSAGE_TYPE, ChangeEvent, by_model, layer_group, send_to_layer
 from realtime.outage import database_outage, layer_outage, quiet_channels_redis
-from realtime.publisher import by_model, send_to_layer
 from realtime.sequencer import position
 from realtime.versions import table as versions
 

@@ -14,16 +14,14 @@ import atexit
 import contextlib
 import logging
 import threading
-from collections import defaultdict
 from concurrent.futures import Future
-from typing import Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import DatabaseError
 
 from api_graphql import consistency
 from realtime.conf import realtime_settings
-from realtime.events import ChangeEvent, layer_group, layer_message
+from realtime.events import ChangeEvent, send_to_layer
 from realtime.outage import layer_outage
 from realtime.sequencer import all_positions, assign_sequence
 
@@ -46,13 +44,6 @@ def flush_committed(using: str = "default") -> None:
                 consistency.note(label, seq)
 
 
-def by_model(events: list[ChangeEvent]) -> dict[str, list[ChangeEvent]]:
-    grouped: dict[str, list[ChangeEvent]] = defaultdict(list)
-    for event in events:
-        grouped[event.model].append(event)
-    return grouped
-
-
 def publish(events: list[ChangeEvent]) -> None:
     from realtime.hub import running_hub
     from realtime.versions import table
@@ -68,11 +59,6 @@ def publish(events: list[ChangeEvent]) -> None:
     if layer is None or isinstance(layer, InMemoryChannelLayer):
         return
     _background().send(events)
-
-
-async def send_to_layer(layer: Any, events: list[ChangeEvent]) -> None:
-    for label, model_events in by_model(events).items():
-        await layer.group_send(layer_group(label), layer_message(label, model_events))
 
 
 class BackgroundSender:

@@ -290,7 +290,7 @@ def test_a_process_ending_right_after_its_write_loses_no_event(database: Databas
                           "VALUES ('crash@example.com', 'crash', true, now()) RETURNING id"
                           ).split()[0]
     database.sql("INSERT INTO myproject_article (title, content, author_id, published, "
-                 f"created_at) VALUES ('to crash', '', {author}, true, now())")
+                 f"created_at, cover) VALUES ('to crash', '', {author}, true, now(), '')")
     pk = database.sql("SELECT id FROM myproject_article WHERE title = 'to crash'").strip()
     server = DaphneServer(**database.env()).start()
     try:
@@ -332,7 +332,7 @@ def test_notify_wakes_the_hub_for_a_write_made_in_psql(database: Database) -> No
                 article_changes { op changed_fields node { title } } }""")
             assert (await socket.event("a", "article_changes"))["op"] == "READY"
             database.sql("INSERT INTO myproject_article (title, content, author_id, published, "
-                         f"created_at) VALUES ('from psql', '', {author}, true, now())")
+                         f"created_at, cover) VALUES ('from psql', '', {author}, true, now(), '')")
             database.sql("UPDATE myproject_article SET title = 'edited in psql' "
                          "WHERE title = 'from psql'")
             changes = [await socket.event("a", "article_changes", timeout=120)
