@@ -58,6 +58,9 @@ class ModelTable:
     parents: tuple[tuple[str, str, tuple[Column, ...]], ...]
     #: (label, table, pk column) of exposed descendants: their rows change with ours.
     descendants: tuple[tuple[str, str, str], ...]
+    #: Streams of exposed parents: a Restaurant's own columns changed is a Place
+    #: changed too (parents' CREATED and DELETED come from their own tables).
+    ancestors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,12 @@ def plan(using: str = "default") -> list[Capture]:
     for model, descendants in sorted(tables.items(), key=lambda i: i[0]._meta.db_table):
         parents = tuple((p._meta.db_table, _pk_column(p), _columns(p))
                         for p in model._meta.get_parent_list())
+        ancestors = tuple(concrete(p)._meta.label_lower for p in model._meta.get_parent_list()
+                          if concrete(p) in allowed)
         result.append(ModelTable(
             model._meta.db_table, _pk_column(model),
             (model._meta.label_lower,) if model in allowed else (), _columns(model),
-            parents, tuple(sorted(descendants))))
+            parents, tuple(sorted(descendants)), ancestors))
     seen: set[str] = set()
     for model in sorted({concrete(m) for m in apps_models()}, key=lambda m: m._meta.label_lower):
         for field in model._meta.local_many_to_many:
@@ -198,7 +203,7 @@ class PostgreSQL(Dialect):
                   "differs) WHERE c.differs;",
                   "IF changed IS NULL THEN RETURN NULL; END IF;"]
         lines += [self.insert(label, pk_new, "UPDATED", "changed", "previous")
-                  for label in capture.labels]
+                  for label in (*capture.labels, *capture.ancestors)]
         for label, table, pk in capture.descendants:
             lines += [f"IF EXISTS (SELECT 1 FROM {q(table)} WHERE {q(pk)} = {pk_new}) THEN",
                       self.insert(label, pk_new, "UPDATED", "changed", "previous"), "END IF;"]
@@ -299,7 +304,7 @@ class SQLite(Dialect):
                 previous = f"json_remove({previous}, {', '.join(paths)})"
             any_change = " OR ".join(self.differs(c) for c in capture.columns) or "0"
             updated = [self.insert(label, pk_new, "UPDATED", changed, previous)
-                       for label in capture.labels]
+                       for label in (*capture.labels, *capture.ancestors)]
             updated += [self.insert(label, pk_new, "UPDATED", changed, previous,
                                     f"EXISTS (SELECT 1 FROM {q(t)} WHERE {q(pk)} = {pk_new})")
                         for label, t, pk in capture.descendants]

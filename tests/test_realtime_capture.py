@@ -86,8 +86,16 @@ def test_many_to_many_changes_both_sides(author: User) -> None:
 
 
 def test_multi_table_inheritance_changes_the_parent_stream_too() -> None:
-    Restaurant.objects.create(name="Luigi")
+    restaurant = Restaurant.objects.create(name="Luigi")
     assert {r[0] for r in records()} == {"testapp.restaurant", "testapp.place"}
+    ChangeRecord.objects.all().delete()
+    restaurant.serves_pizza = True  # a column of the child's table only
+    restaurant.save()
+    restaurant.name = "Mario"  # a column of the parent's table only
+    restaurant.save()
+    assert sorted((r[0], r[4][0]) for r in records()) == [
+        ("testapp.place", "name"), ("testapp.place", "serves_pizza"),
+        ("testapp.restaurant", "name"), ("testapp.restaurant", "serves_pizza")]
 
 
 def test_writes_without_signals_are_captured_by_the_database(author: User) -> None:
