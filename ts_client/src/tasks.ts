@@ -79,10 +79,16 @@ export class TaskRunHandle<Result = unknown> {
 
   /** Read the run again over HTTP. */
   async refresh(): Promise<TaskRunState> {
+    const state = await this.read();
+    if (state) this.observe(state);
+    return this.last;
+  }
+
+  /** The run as the server has it now, not yet observed (null: no longer readable). */
+  private async read(): Promise<TaskRunState | null> {
     const data = await this.client.request<{ task_run: TaskRunState | null }>(
       `query($pk: ID!) { task_run(pk: $pk) { ${RUN_FIELDS} } }`, { pk: this.id });
-    if (data.task_run) this.observe(data.task_run);
-    return this.last;
+    return data.task_run;
   }
 
   /**
@@ -114,7 +120,9 @@ export class TaskRunHandle<Result = unknown> {
         onEvent: (event: ChangeEvent<TaskRunState>) => {
           if (event.op === 'READY' || event.op === 'RESYNC') {
             // From now on nothing is missed; what happened before is read once.
-            this.refresh().then((state) => push(state), (error: unknown) => {
+            // read(), not refresh(): a state this read is the first to see (the run
+            // may already have ended) must reach the queue, not only `last`.
+            this.read().then((state) => push(state), (error: unknown) => {
               failure = { error };
               push(null);
             });
