@@ -41,6 +41,9 @@ export interface TaskRunState {
 const RUN_FIELDS = 'id task_id task_name state current total message result error arguments retries '
   + 'created_at started_at finished_at updated_at';
 
+/** How often `progress()` reads the run again besides its events. */
+const REREAD_MS = 3000;
+
 /** `result()` of a run that failed or was revoked. */
 export class TaskFailed extends Error {
   readonly run: TaskRunState;
@@ -128,8 +131,15 @@ export class TaskRunHandle<Result = unknown> {
         },
       },
     );
+    // A safety net, not the path: re-read now and then while the run is not over, so a
+    // server whose read cache lags its change stream (the embedded setup, where other
+    // processes' writes are seen at the outbox poll) cannot leave us waiting forever.
+    const reread = setInterval(() => {
+      this.refresh().then((state) => push(state), () => undefined);
+    }, REREAD_MS);
     const finish = () => {
       ended = true;
+      clearInterval(reread);
       subscription.unsubscribe();
     };
     const iterator: AsyncIterableIterator<TaskRunState> = {
