@@ -166,14 +166,14 @@ class LoopPath:
         executor = executor_for(get_schema())
         cursor = consistency.decode(
             headers.get(consistency.HEADER.lower().encode(), b"").decode("latin-1") or None)
-        result = executor.memory_hit(payload.get("query"), payload.get("operationName"),
-                                     payload.get("variables"), cursor)
-        if result is None:
+        entry = executor.memory_hit(payload.get("query"), payload.get("operationName"),
+                                    payload.get("variables"), cursor)
+        if entry is None:
             return None
         logs.loop_answers["query"] += 1
         logs.operation(executor.prepare(payload["query"], payload.get("operationName")),
-                       started, 200, result)
-        encoded = orjson.dumps(result)
+                       started, 200, entry.result)
+        encoded = entry.as_json()  # encoded once per answer, not per request
         return [*learned, (b"content-length", str(len(encoded)).encode())], encoded
 
 

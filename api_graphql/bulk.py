@@ -93,7 +93,8 @@ def bulk_root_names(spec: ModelSpec) -> dict[str, str]:
 
 def _lookup_fields(spec: ModelSpec) -> dict[str, Any]:
     """What a lookup may name: plain columns and foreign keys (by pk), all optional."""
-    lookup: dict[str, Any] = {f.name: scalar_annotation(f) | None for f in writable_fields(spec)}
+    lookup: dict[str, Any] = {f.name: scalar_annotation(f) | None
+                              for f in writable_fields(spec) if not f.is_file}
     for relation in writable_relations(spec):
         if relation.kind == "forward":
             lookup[relation.name] = strawberry.ID | None
@@ -305,7 +306,7 @@ def unique_sets(model: type[models.Model]) -> list[frozenset[str]]:
 def _lookup_filter(writer: ModelWriter, spec: ModelSpec, lookup: dict[str, Any]) -> dict[str, Any]:
     """``{"attname": value}`` for the exact lookup, refusing one that is not unique."""
     given = {k: v for k, v in lookup.items() if v is not UNSET}
-    fields = {f.name: f for f in writable_fields(spec)}
+    fields = {f.name: f for f in writable_fields(spec) if not f.is_file}
     relations = {r.name: r for r in writable_relations(spec) if r.kind == "forward"}
     names = {fields[k].django_field.name if k in fields else relations[k].django_field.name
              for k in given}

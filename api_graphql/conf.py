@@ -66,6 +66,11 @@ class GraphQLSettings:
     #: Rows one bulk write may touch (bulk_update / bulk_delete over a filter,
     #: bulk_create); more is refused with LIMIT_EXCEEDED and nothing is written.
     bulk_max_rows: int = 1000
+    #: Uploads (GraphQL multipart requests, see api_graphql.uploads): bytes per file,
+    #: files per request, and the content types any file field accepts (() = any).
+    upload_max_bytes: int = 10 * 1024 * 1024
+    upload_max_files: int = 10
+    upload_content_types: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -99,6 +104,9 @@ _KEYS = {
     "RESULT_CACHE_SIZE": "result_cache_size",
     "RESULT_CACHE_TTL": "result_cache_ttl",
     "BULK_MAX_ROWS": "bulk_max_rows",
+    "UPLOAD_MAX_BYTES": "upload_max_bytes",
+    "UPLOAD_MAX_FILES": "upload_max_files",
+    "UPLOAD_CONTENT_TYPES": "upload_content_types",
 }
 
 

@@ -38,8 +38,9 @@ from api_graphql.conf import graphql_settings
 from api_graphql.errors import GraphQLUserError
 from api_graphql.footprint import Footprint, FootprintBuilder, Uncacheable
 from api_graphql.limits import INTROSPECTION_FIELDS, check_complexity, check_document
-from api_graphql.result_cache import ResultCache, current_versions, memory_versions
+from api_graphql.result_cache import Entry, ResultCache, current_versions, memory_versions
 from api_graphql.selection import TYPENAME, FieldSelection, SelectionBuilder
+from api_graphql.uploads import contains_upload
 
 if TYPE_CHECKING:
     from api_graphql.context import RequestContext
@@ -240,12 +241,17 @@ class Executor:
         """The coerced selections of an operation with these variables (cached)."""
         if variables is not None and not isinstance(variables, dict):
             raise RequestError([{"message": "Variables must be a JSON object."}])
+        key: tuple[Any, ...]
         try:
             key = (prepared.source, prepared.operation.name and prepared.operation.name.value,
                    orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
+            cached = True
         except TypeError:
-            raise RequestError([{"message": "Variables must be JSON."}]) from None
-        plan = self._plans.get(key)
+            # Files of a multipart request are not JSON: such a plan is never reused.
+            if not contains_upload(variables):
+                raise RequestError([{"message": "Variables must be JSON."}]) from None
+            key, cached = (prepared.source, id(variables)), False
+        plan = self._plans.get(key) if cached else None
         if plan is None:
             selections = self.selections(prepared, self.variables(prepared, variables))
             try:
@@ -253,10 +259,11 @@ class Executor:
             except GraphQLUserError as error:
                 raise RequestError([error.as_dict()]) from None
             plan = Plan(key, selections)
-            with self._lock:
-                self._plans[key] = plan
-                if len(self._plans) > CACHE_SIZE:
-                    self._plans.popitem(last=False)
+            if cached:
+                with self._lock:
+                    self._plans[key] = plan
+                    if len(self._plans) > CACHE_SIZE:
+                        self._plans.popitem(last=False)
         return plan
 
     def execute_prepared(self, context: RequestContext, prepared: PreparedOperation,
@@ -314,7 +321,7 @@ class Executor:
         return (*plan.key, scope_key), footprint, state[0], state[1]
 
     def memory_hit(self, query: Any, operation_name: Any, variables: Any,
-                   cursor: dict[str, int] | None) -> dict[str, Any] | None:
+                   cursor: dict[str, int] | None) -> Entry | None:
         """An anonymous query's cached answer with no database work and no thread, or
         None (the request then takes the full path). Only what an earlier request on
         the full path prepared is used: the plan, the scope, the footprint."""
@@ -337,7 +344,7 @@ class Executor:
         state = memory_versions(footprint.labels, cursor)
         if state is None:
             return None
-        return self.results.get((*plan.key, scope_key), state[0], state[1], memory_only=True)
+        return self.results.entry((*plan.key, scope_key), state[0], state[1], memory_only=True)
 
     def _footprint(self, context: RequestContext, plan: Plan,
                    handlers: dict[str, Any]) -> Footprint | None:

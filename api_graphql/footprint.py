@@ -15,8 +15,9 @@ An event then invalidates the answer only when
 - or the answer holds a set of that model: a created row, an update of a field
   that decides membership or order (the row could enter, leave or move across the
   window), a deleted row when the set is counted or offset;
-- or the model is only reached through a filter or a rule across a relation
-  (``author: {username: ...}``): any change of it.
+- or the model is crossed by a filter, an ordering or a row rule of another model
+  (``author: {username: ...}``): a create, a delete, or an update of a field that
+  lookup reads there (``username``), in any row.
 
 Every doubt counts as a change: an unknown field, a computed field, a generic
 relation. A spurious invalidation costs one recomputation; a missed one would serve
@@ -25,6 +26,7 @@ a stale answer.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,6 +39,8 @@ from api_graphql.selection import TYPENAME, FieldSelection
 
 CREATED, UPDATED, DELETED = "CREATED", "UPDATED", "DELETED"
 COUNT_SUFFIX = "_count"
+#: In ``crossed``: the model is crossed at all, so its creates and deletes count.
+CROSSED = ""
 CONNECTION_PARTS = {"edges", "node", "page_info", "cursor", "total_count", "has_next_page",
                     "has_previous_page", "start_cursor", "end_cursor", TYPENAME}
 
@@ -74,8 +78,16 @@ class ModelFootprint:
     membership: set[str] | None = field(default_factory=set)
     #: Rows leaving the set matter even when not shown (a count, an offset window).
     counted: bool = False
-    #: Reached through a filter or a rule only: every change counts.
+    #: Reached through a filter, an ordering or a rule across a relation: a change of
+    #: these fields in *any* row (and any create or delete) may change which rows of
+    #: another model match. ``None``: any change counts.
+    crossed: set[str] | None = field(default_factory=set)
+    #: Every change counts (a generic relation could point anywhere).
     any_change: bool = False
+
+    def add_crossed(self, names: set[str] | None) -> None:
+        if self.crossed is not None:
+            self.crossed = None if names is None else self.crossed | names
 
     def add_fields(self, names: set[str] | None) -> None:
         if self.fields is not None:
@@ -88,9 +100,12 @@ class ModelFootprint:
         self.add_fields(names)
 
     def affected_by(self, change: Change, contained: bool) -> bool:
-        if self.any_change:
-            return True
         changed = change.changed_fields
+        if self.any_change or self.crossed is None:
+            return True
+        if self.crossed and (change.op != UPDATED or changed is None
+                             or not self.crossed.isdisjoint(changed)):
+            return True
         if contained:
             if change.op != UPDATED or changed is None or self.fields is None:
                 return True
@@ -168,7 +183,8 @@ class FootprintBuilder:
         self.footprint = Footprint()
 
     def _reached(self, spec: ModelSpec, path: str) -> set[str]:
-        """The local field a lookup starts from; every model it crosses to counts whole."""
+        """The local field a lookup starts from; on every model it crosses to, the field
+        it reads there counts in any row (``crossed``)."""
         parts = path.split("__")
         names = {parts[0]}
         current = spec.model
@@ -185,7 +201,12 @@ class FootprintBuilder:
             target = self.graph.get(related)
             if target is None:
                 raise Uncacheable(f"a lookup reads {related._meta.label}, which is not captured")
-            self.footprint.of(stream_label(target)).any_change = True
+            crossed: set[str] = set()
+            if index + 1 < len(parts):
+                # A lookup (isnull, in) or pk instead of a field: no field of the target.
+                with contextlib.suppress(Exception):
+                    crossed.add(related._meta.get_field(parts[index + 1]).name)
+            self.footprint.of(stream_label(target)).add_crossed(crossed | {CROSSED})
             current = related
         return names
 
@@ -219,8 +240,9 @@ class FootprintBuilder:
                     self._everything()
                     continue
                 target = self.graph.specs[relation.target]
-                self.footprint.of(stream_label(target)).any_change = True
-                self._rule(target)
+                crossed = self._rule(target)
+                self._filter_names(target, item, crossed)
+                self.footprint.of(stream_label(target)).add_crossed(crossed | {CROSSED})
 
     def _ordering_names(self, spec: ModelSpec, args: dict[str, Any]) -> set[str] | None:
         found: set[str] = {spec.pk.django_field.name}

@@ -24,6 +24,7 @@ from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSp
 from api_graphql.mutations import create_input_name, payload_name, update_input_name
 from api_graphql.ordering import DIRECTIONS
 from api_graphql.schema import BuiltSchema
+from api_graphql.scopes import scope_arguments_name, scope_input_name
 from api_graphql.signatures import manifest_arguments
 
 MANIFEST_VERSION = 1
@@ -169,6 +170,10 @@ def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, 
         "fields": {f.name: _field(spec, f) for f in spec.fields.values()},
         "relations": {r.name: _relation(r, spec, graph) for r in spec.relations.values()},
         "computed": {c.name: _computed(c) for c in spec.computed.values()},
+        "scopes": {s.name: {"arguments": manifest_arguments(s.arguments),
+                            "input": scope_arguments_name(spec, s) if s.arguments else None}
+                   for s in spec.scopes.values()},
+        "scope_type": scope_input_name(spec) if spec.scopes else None,
     }
 
 

@@ -99,6 +99,8 @@ class ModelSpec:
     relations: dict[str, RelationSpec] = field(default_factory=dict)
     #: Properties, methods and annotations the config exposes (``api_graphql.computed``).
     computed: dict[str, Any] = field(default_factory=dict)
+    #: Manager / QuerySet methods offered as scopes (``api_graphql.scopes``).
+    scopes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def filter_name(self) -> str:
@@ -126,9 +128,11 @@ class ModelGraph:
         for spec in self.specs.values():
             spec.relations = _relations(spec, self.by_model)
         from api_graphql.computed import computed_fields
+        from api_graphql.scopes import scope_specs
 
         for spec in self.specs.values():
             spec.computed = computed_fields(spec, self)
+            spec.scopes = scope_specs(spec, self)
 
     def __iter__(self) -> Iterator[ModelSpec]:
         return iter(self.specs.values())

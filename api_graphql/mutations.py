@@ -18,7 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import Q
 
-from api_graphql import type_factory
+from api_graphql import type_factory, uploads
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.root_fields import RootField
@@ -49,13 +49,18 @@ def payload_name(spec: ModelSpec) -> str:
 
 
 def writable_fields(spec: ModelSpec) -> list[FieldSpec]:
-    """Plain columns a client may set (files, keys and generic targets are apart)."""
+    """Columns a client may set, files included (keys and generic targets are apart)."""
     generic_ids = {r.fk_attname for r in spec.relations.values() if r.kind == "generic"}
     return [
         f for f in spec.fields.values()
-        if f.editable and not f.is_file and not isinstance(f.django_field, models.ForeignKey)
+        if f.editable and not isinstance(f.django_field, models.ForeignKey)
         and f.attname not in generic_ids
     ]
+
+
+def input_annotation(field: FieldSpec) -> Any:
+    """What an input takes for a column: a file field takes an Upload."""
+    return uploads.Upload | None if field.is_file else scalar_annotation(field)
 
 
 def writable_relations(spec: ModelSpec) -> list[RelationSpec]:
@@ -93,7 +98,7 @@ def build_mutation_inputs(spec: ModelSpec, graph: ModelGraph) -> None:
     create: dict[str, tuple[Any, bool]] = {}
     update: dict[str, Any] = {}
     for field in writable_fields(spec):
-        annotation = scalar_annotation(field)
+        annotation = input_annotation(field)
         required = is_required(field.django_field)
         create[field.name] = (annotation, required) if required else (annotation | None, False)
         update[field.name] = annotation | None
@@ -220,6 +225,14 @@ class ModelWriter:
                 if field.enum is not None:
                     value = (field.enum.value_by_name[getattr(value, "value", value)]
                              if value is not None else _no_choice(field.django_field))
+                elif field.is_file:
+                    if value is not None and (refused := uploads.check_upload(
+                            self.spec, field, value)) is not None:
+                        errors.append(refused)
+                        continue
+                    # Stored by the field's pre_save (upload_to, the project's storage);
+                    # null clears the field.
+                    value = "" if value is None else value
                 setattr(instance, field.attname, value)
             elif name in relations:
                 relation = relations[name]

@@ -54,6 +54,7 @@ RESERVED_TYPE_NAMES = frozenset({
 #: Names every model type derives from its own name (``Article`` -> ``ArticleFilter``).
 DERIVED_TYPE_SUFFIXES = (
     "Filter", "Order", "Edge", "Connection", "CreateInput", "UpdateInput", "Payload", "Change",
+    "Scope", "Aggregate", "Group",
 )
 
 #: Root fields of our own.

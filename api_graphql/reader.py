@@ -36,6 +36,7 @@ from api_graphql.pagination import (
     page_bounds,
 )
 from api_graphql.permissions import Scope
+from api_graphql.scopes import apply_scopes
 from api_graphql.selection import TYPENAME, FieldSelection
 from api_graphql.signatures import call_arguments
 
@@ -259,6 +260,10 @@ class Reader:
 
     def filtered(self, spec: ModelSpec, args: dict[str, Any],
                  base: QuerySet | None = None) -> QuerySet:
+        if args.get("scopes"):
+            if not self.scope.can_read(spec):
+                raise PermissionDenied(f"You do not have permission to view {spec.type_name}.")
+            base = apply_scopes(spec, args["scopes"], self.scope)
         qs = self.scope.readable(spec, base)
         if qs is None:
             raise PermissionDenied(f"You do not have permission to view {spec.type_name}.")

@@ -50,6 +50,9 @@ class ModelConfig:
     #: Whether the bulk writes of the offered mutations are offered too (bulk_update,
     #: bulk_delete, bulk_create, get_or_create, update_or_create; see api_graphql.bulk).
     bulk_mutations: bool = True
+    #: Content types (patterns such as "image/*") each file field accepts, by field
+    #: name; unnamed fields take API_GRAPHQL["UPLOAD_CONTENT_TYPES"] (see uploads.py).
+    upload_types: dict[str, Iterable[str]] = {}
     #: Whether ``<model>_changes`` is offered.
     subscriptions: bool = True
     #: Properties and methods exposed as fields: names, or ``api_graphql.Computed``
@@ -57,6 +60,9 @@ class ModelConfig:
     computed: Iterable[Any] = ()
     #: ORM expressions exposed as fields (filterable and orderable): name -> expression.
     annotations: Mapping[str, Any] = {}
+    #: Methods of the default manager / its QuerySet offered as chainable scopes
+    #: (``article_list(scopes: [{published: true}])``, see ``api_graphql.scopes``).
+    scopes: Iterable[str] = ()
     #: Pin the GraphQL type name (root fields follow in snake case); None: the
     #: documented naming rule (docs/NAMING.md).
     type_name: str | None = None

@@ -23,9 +23,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
 from django.db import connection
 
 from api_graphql.conf import graphql_settings
@@ -68,6 +69,13 @@ class Entry:
     footprint: Footprint
     #: Primary keys (text) of the rows the answer contains, by stream label.
     rows: dict[str, set[str]]
+    #: The answer as JSON, once a request needed it (shared by revalidated copies).
+    encoded: list[bytes] = field(default_factory=list)
+
+    def as_json(self) -> bytes:
+        if not self.encoded:
+            self.encoded.append(orjson.dumps(self.result))
+        return self.encoded[0]
 
 
 class ResultCache:
@@ -93,6 +101,12 @@ class ResultCache:
             memory_only: bool = False) -> dict[str, Any] | None:
         """The cached answer, or None. ``memory_only`` (on the event loop): no database
         work, and a miss is not counted (the request goes on to the full path)."""
+        entry = self.entry(key, labels, versions, memory_only)
+        return None if entry is None else entry.result
+
+    def entry(self, key: tuple[Any, ...], labels: tuple[str, ...], versions: tuple[int, ...],
+              memory_only: bool = False) -> Entry | None:
+        """The entry behind :meth:`get` (its answer also as JSON bytes)."""
         entry = self._entries.get(key)
         if entry is None or entry.expires < time.monotonic() or entry.labels != labels:
             self.misses += not memory_only
@@ -106,12 +120,13 @@ class ResultCache:
                     if self._entries.get(key) is entry:
                         del self._entries[key]
                 return None
+            entry, stale = replace(entry, versions=versions), entry
             with self._lock:
-                if self._entries.get(key) is entry:
-                    self._entries[key] = replace(entry, versions=versions)
+                if self._entries.get(key) is stale:
+                    self._entries[key] = entry
             self.revalidated += 1
         self.hits += 1
-        return entry.result
+        return entry
 
     def _survives(self, entry: Entry, versions: tuple[int, ...], memory_only: bool) -> bool:
         source = _change_source

@@ -18,7 +18,7 @@ import strawberry
 from graphql import GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
-from api_graphql import filters, ordering, scalars, type_factory, types
+from api_graphql import filters, ordering, scalars, scopes, type_factory, types, uploads
 from api_graphql.field_types import BY_NAME
 from api_graphql.model_graph import ModelGraph
 from api_graphql.queries import model_query_fields
@@ -88,6 +88,7 @@ def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
                 annotation = type_factory.enum_type(enum.type_name, list(enum.value_by_name))
                 filters.build_enum_filter(enum.type_name, annotation)
     for spec in graph:
+        scopes.build_scope_input(spec)
         filters.build_model_filter(spec, graph)
         ordering.build_model_order(spec, graph)
         types.build_model_type(spec, graph)
@@ -119,7 +120,8 @@ def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
         mutation=_root_type("Mutation", list(by_operation["mutation"].values())),
         subscription=_root_type("Subscription", list(by_operation["subscription"].values())),
         config=StrawberryConfig(auto_camel_case=False,
-                                scalar_map=scalars.SCALAR_MAP),  # type: ignore[arg-type]
+                                scalar_map={**scalars.SCALAR_MAP,  # type: ignore[dict-item]
+                                            uploads.Upload: uploads.UPLOAD_SCALAR}),
     )
     return BuiltSchema(graph, schema, by_operation, time.perf_counter() - started)
 

@@ -24,9 +24,10 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from api_graphql import consistency, logs, tokens
+from api_graphql import consistency, logs, tokens, uploads
 from api_graphql.conf import graphql_settings
 from api_graphql.context import RequestContext
+from api_graphql.errors import GraphQLUserError
 from api_graphql.execution import RequestError, executor_for, may_introspect
 from api_graphql.schema import get_schema
 
@@ -102,10 +103,21 @@ class GraphQLView(View):
                 payload = orjson.loads(request.body)
             except orjson.JSONDecodeError:
                 return _response(_errors("The body is not valid JSON.", "BAD_REQUEST"), 400, JSON)
+        elif content_type == "multipart/form-data":
+            if uploads.request_too_large(request):
+                return _response(_errors(
+                    "The request is larger than the upload limits allow "
+                    "(API_GRAPHQL['UPLOAD_MAX_BYTES'] x ['UPLOAD_MAX_FILES']).",
+                    "LIMIT_EXCEEDED"), 413, _accepts(request))
+            try:
+                payload = uploads.multipart_payload(request)
+            except GraphQLUserError as error:
+                status = 413 if error.code == "LIMIT_EXCEEDED" else 400
+                return _response({"errors": [error.as_dict()]}, status, _accepts(request))
         else:
             return _response(
-                _errors(f"Unsupported content type {content_type!r}; send application/json.",
-                        "BAD_REQUEST"), 415, JSON)
+                _errors(f"Unsupported content type {content_type!r}; send application/json "
+                        "(or multipart/form-data with files).", "BAD_REQUEST"), 415, JSON)
         if not isinstance(payload, dict):
             return _response(_errors("The body must be a JSON object.", "BAD_REQUEST"), 400, JSON)
         return self._run(request, payload)

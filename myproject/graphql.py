@@ -22,6 +22,10 @@ class ArticleConfig(api_graphql.ModelConfig):
                 api_graphql.Computed("tag_names", prefetch=["tags"])]
     #: SQL, so filterable and orderable: ``article_list(ordering: [{title_length: DESC}])``.
     annotations = {"title_length": Length("title")}
+    #: The cover must be one of these images (read from its bytes, not its name).
+    upload_types = {"cover": ["image/png", "image/jpeg", "image/gif", "image/webp"]}
+    #: ArticleQuerySet methods, chainable from TypeScript: Article.objects.published().
+    scopes = ["published", "by_author", "longer_than"]
 
     def read_filter(self, user: Any) -> bool | Q:
         return super().read_filter(user) or Q(published=True)

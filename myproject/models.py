@@ -45,6 +45,9 @@ class Article(models.Model):
     author = models.ForeignKey(User, on_delete=models.CASCADE)
     published = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: An image (checked by its bytes, see ArticleConfig.upload_types), stored with the
+    #: project's storage under MEDIA_ROOT/covers/.
+    cover = models.FileField(upload_to="covers/", blank=True)
 
     objects = ArticleQuerySet.as_manager()
 

@@ -25,14 +25,29 @@ to 1,000 sockets, :func:`immediate_send` gives the same delivery as a function, 
 the frames go out in one pass, as a websockets ``broadcast()`` does.
 
 Other ASGI servers are left alone.
+
+This reaches into private state of daphne, autobahn and Twisted, so pyproject.toml
+bounds them to the releases it was tested with (:data:`TESTED`), and :func:`enable`
+first checks that what it relies on is there: if anything is missing, or a release
+is outside those bounds, daphne's stock path serves instead, with one warning.
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
 import struct
 from collections.abc import Callable
 from functools import partial
+from importlib import metadata
 from typing import Any
+
+logger = logging.getLogger(__name__)
+#: Distribution -> (lowest tested release, first release not tested); keep equal to
+#: the bounds in pyproject.toml.
+TESTED = {"daphne": ((4, 2), (4, 3)), "autobahn": ((26, 11), (27,)),
+          "twisted": ((26, 10), (27,))}
+_enabled = False
 
 MAX_REASON_BYTES = 123  # a close frame's payload is at most 125 bytes, 2 for the code
 TEXT_FIN = 0x81  # FIN bit and opcode 1 (text)
@@ -47,13 +62,68 @@ def frame_header(length: int) -> bytes:
     return struct.pack("!BBQ", TEXT_FIN, 127, length)
 
 
-def enable() -> None:
+def _release(distribution: str) -> tuple[int, ...]:
+    parts = []
+    for part in metadata.version(distribution).split(".")[:3]:
+        digits = "".join(ch for ch in part if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def unsupported() -> list[str]:
+    """What this module relies on that the installed daphne, autobahn or Twisted lack."""
+    from autobahn.websocket.protocol import WebSocketProtocol as Autobahn
+    from daphne.server import Server
+    from daphne.ws_protocol import WebSocketProtocol
+    from twisted.internet import abstract, tcp
+
+    problems = []
+    for distribution, (lowest, beyond) in TESTED.items():
+        try:
+            release = _release(distribution)
+        except metadata.PackageNotFoundError:
+            problems.append(f"{distribution} (not installed as a distribution)")
+            continue
+        if not lowest <= release < beyond:
+            problems.append(f"{distribution} {'.'.join(map(str, release))} (tested: "
+                            f"{'.'.join(map(str, lowest))} to below "
+                            f"{'.'.join(map(str, beyond))})")
+    options = set(Autobahn.CONFIG_ATTRS_COMMON) | set(Autobahn.CONFIG_ATTRS_SERVER)
+    connection_made = inspect.getsource(Autobahn._connectionMade)
+    descriptor_init = inspect.getsource(abstract.FileDescriptor.__init__)
+    required = [
+        ("daphne WebSocketProtocol.handle_reply", hasattr(WebSocketProtocol, "handle_reply")),
+        ("daphne Server.handle_reply", hasattr(Server, "handle_reply")),
+        ("autobahn sendCloseFrame", hasattr(Autobahn, "sendCloseFrame")),
+        ("autobahn STATE_OPEN", hasattr(Autobahn, "STATE_OPEN")),
+        *((f"autobahn option {name}", name in options) for name in
+          ("maskServerFrames", "autoFragmentSize", "logFrames", "maxMessagePayloadSize")),
+        *((f"autobahn {name}", name in connection_made) for name in
+          ("_perMessageCompress", "send_queue", "trackedTimings")),
+        *((f"Twisted FileDescriptor.{name}", hasattr(abstract.FileDescriptor, name)) for name in
+          ("dataBuffer", "offset", "_writeDisconnected", "disconnecting", "connected")),
+        ("Twisted FileDescriptor._tempDataBuffer", "_tempDataBuffer" in descriptor_init),
+        ("Twisted tcp.Connection.writeSomeData", hasattr(tcp.Connection, "writeSomeData")),
+    ]
+    problems += [name for name, present in required if not present]
+    return problems
+
+
+def enable() -> bool:
+    """Patch daphne's WebSocket path; False (daphne's stock path) when it cannot."""
+    global _enabled
     try:
         from daphne.ws_protocol import WebSocketProtocol
     except ImportError:  # another ASGI server
-        return
+        return False
     if getattr(WebSocketProtocol, "_realtime_wire", False):
-        return
+        return True
+    problems = unsupported()
+    if problems:
+        logger.warning("realtime.daphne_wire: daphne's stock WebSocket path serves (no fast "
+                       "frames, closes without reasons): untested or missing: %s",
+                       "; ".join(problems))
+        return False
     original = WebSocketProtocol.handle_reply
 
     def handle_reply(self: Any, message: dict[str, Any]) -> Any:
@@ -74,6 +144,8 @@ def enable() -> None:
 
     WebSocketProtocol.handle_reply = handle_reply
     WebSocketProtocol._realtime_wire = True
+    _enabled = True
+    return True
 
 
 def plain(protocol: Any) -> bool:
@@ -98,7 +170,10 @@ def write_now(transport: Any, data: bytes) -> None:
 
 def immediate_send(send: Any) -> Callable[[dict[str, Any]], None] | None:
     """For daphne's ``send`` (``partial(server.handle_reply, protocol)``), a function
-    doing what it does for WebSocket messages; None for any other server's."""
+    doing what it does for WebSocket messages; None for any other server's, or when
+    daphne's path is not patched."""
+    if not _enabled:
+        return None
     try:
         from daphne.server import Server
     except ImportError:

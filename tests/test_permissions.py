@@ -26,7 +26,7 @@ import pytest
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.db.models import Q, signals
-from django.test import Client
+from django.test import Client, override_settings
 from graphql import GraphQLInputObjectType, GraphQLObjectType
 
 from api_graphql import tokens
@@ -775,9 +775,121 @@ def check_upsert(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
     cells.record("upsert", "refused: exists", problems)
 
 
+#: The smallest valid PNG (1x1): accepted by every file field of the demo and test apps.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+def check_upload(world: World, spec: ModelSpec, role: str, cells: Cells,
+                 media: Path) -> None:
+    """A file into the first file field of one row, as a GraphQL multipart request:
+    stored when the role may change the row, else FORBIDDEN with nothing stored."""
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    user = world.users[role]
+    model = spec.model
+    name = f"update_{spec.root_name}"
+    offered = world.input_fields(f"{spec.type_name}UpdateInput")
+    field = next((f for f in spec.fields.values() if f.is_file and f.name in offered), None)
+    if name not in world.mutation_names() or field is None:
+        cells.record("upload", "no file field", [])
+        return
+    obj = rows_of(model)[3]
+    before = snapshot(obj)
+    files_before = {p for p in media.rglob("*") if p.is_file()}
+    query = (f"mutation($pk: ID!, $data: {spec.type_name}UpdateInput!) {{ {name}(pk: $pk, "
+             f"data: $data) {{ ok errors {{ field code }} node {{ {field.name} {{ name }} }} }} }}")
+    client = world.client(role).client
+    response = client.post("/graphql", {
+        "operations": json.dumps({"query": query, "variables": {
+            "pk": pk_value(obj), "data": {field.name: None}}}),
+        "map": json.dumps({"0": [f"variables.data.{field.name}"]}),
+        "0": SimpleUploadedFile("matrix.png", PNG, content_type="image/png"),
+    })
+    result = response.json()
+    after = snapshot(obj)
+    files_after = {p for p in media.rglob("*") if p.is_file()}
+    problems: list[str] = []
+    if not has_action(user, model, "change"):
+        problems += expect_forbidden(result, [name])
+        if after != before or files_after != files_before:
+            problems.append("a refused upload stored something")
+        cells.record("upload", FORBIDDEN, problems)
+        return
+    problems += unexpected_errors(result)
+    payload = (result.get("data") or {}).get(name) or {}
+    stored_name = after.get(field.attname)
+    new_files = files_after - files_before
+    if payload.get("ok") is not True or not stored_name or len(new_files) != 1:
+        problems.append(f"upload failed: {payload!r}, stored {stored_name!r}")
+    elif next(iter(new_files)).read_bytes() != PNG:
+        problems.append("the stored file is not the one sent")
+    want = {field.name: {"name": stored_name}} if row_readable(user, obj) else None
+    if payload.get("node") != want:
+        problems.append(f"node {payload.get('node')!r} != {want!r}")
+    cells.record("upload", f"stored {field.name}", problems)
+
+
+SAMPLE_ARGUMENTS = {"Int": 1, "Float": 1.0, "String": "a", "Boolean": True}
+
+
+def check_scopes(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """Each scope, called as the role: the rows Django's own manager method gives,
+    less the rows the role may not read; a model argument the role may not read is
+    refused like a missing one."""
+    if not spec.scopes:
+        cells.record("scope", "none configured", [])
+        return
+    user = world.users[role]
+    root = spec.root_name
+    problems: list[str] = []
+    outcomes: list[str] = []
+    for name, scope in spec.scopes.items():
+        graphql_args: dict[str, Any] = {}
+        python_args: dict[str, Any] = {}
+        targets: list[models.Model] = []
+        for arg in scope.arguments.values():
+            if not arg.required:
+                continue
+            if arg.type.model is not None:
+                target = rows_of(arg.type.model)[0]
+                graphql_args[arg.name], python_args[arg.name] = pk_value(target), target
+                targets.append(target)
+            else:
+                value = SAMPLE_ARGUMENTS[arg.type.kind.name]
+                graphql_args[arg.name] = python_args[arg.name] = value
+        item = {name: graphql_args or True}
+        result = world.client(role)(
+            f"""query($s: [{spec.type_name}Scope!]) {{
+                rows: {root}_list(scopes: $s, limit: 50) {{ {spec.pk.name} }}
+                n: {root}_count(scopes: $s) }}""", {"s": [item]})
+        if not any_readable(user, spec.model):
+            problems += expect_forbidden(result, ["rows", "n"])
+            outcomes.append(f"{name}:FORBIDDEN")
+            continue
+        if not all(row_readable(user, t) for t in targets):
+            codes = set(error_codes(result).values())
+            if codes != {"BAD_USER_INPUT"} or (result.get("data") or {}).get("rows"):
+                problems.append(f"{name}: an unreadable argument was accepted: {result!r}")
+            outcomes.append(f"{name}:argument refused")
+            continue
+        problems += unexpected_errors(result)
+        data = result.get("data") or {}
+        rows = getattr(spec.model._default_manager, name)(**python_args)
+        want = {pk_value(o) for o in rows if row_readable(user, o)}
+        got = {row[spec.pk.name] for row in data.get("rows") or []}
+        if got != want or data.get("n") != len(want):
+            problems.append(f"{name}: got {sorted(got)} ({data.get('n')}), want {sorted(want)}")
+        outcomes.append(f"{name}:{len(want)}")
+    cells.record("scope", " ".join(outcomes), problems)
+
+
 @pytest.mark.parametrize("role", ALL_ROLES)
 @pytest.mark.parametrize("label", LABELS)
-def test_permission_matrix(world: World, label: str, role: str) -> None:
+def test_permission_matrix(world: World, label: str, role: str, tmp_path: Path) -> None:
     spec = world.graph.specs[label]
     cells = Cells(label, role)
     check_reads(world, spec, role, cells)
@@ -786,9 +898,12 @@ def test_permission_matrix(world: World, label: str, role: str) -> None:
     check_update(world, spec, role, cells)
     check_delete(world, spec, role, cells)
     check_computed(world, spec, role, cells)
+    check_scopes(world, spec, role, cells)
     check_bulk_update(world, spec, role, cells)
     check_bulk_delete(world, spec, role, cells)
     check_upsert(world, spec, role, cells)
+    with override_settings(MEDIA_ROOT=str(tmp_path)):
+        check_upload(world, spec, role, cells, tmp_path)
     cells.check()
 
 

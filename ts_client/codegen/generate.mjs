@@ -34,9 +34,24 @@ import {
  *   mutations: Record<string, {field: string, input: string | null}>,
  *   subscription: {field: string, type: string} | null,
  *   fields: Record<string, FieldEntry>, relations: Record<string, RelationEntry>,
- *   computed?: Record<string, ComputedEntry>}} ModelEntry
+ *   computed?: Record<string, ComputedEntry>,
+ *   scopes?: Record<string, {arguments: Record<string, ArgumentEntry>, input: string | null}>,
+ *   scope_type?: string | null}} ModelEntry
  * @typedef {{version: number, scalars: Record<string, LookupSet>, models: Record<string, ModelEntry>}} Manifest
  */
+
+/** What generated files import the runtime from, unless told otherwise. */
+export const PACKAGE = 'django-graphql-realtime-client';
+
+/** Members of the client's QuerySet and Manager: a scope may not take one of these names. */
+const RESERVED_QUERYSET_NAMES = new Set([
+  'constructor', 'then', 'catch', 'finally', 'filter', 'exclude', 'where', 'all', 'order_by', 'limit', 'offset',
+  'values', 'toGraphQL', 'fetch', 'get', 'first', 'count', 'exists', 'changesDocument', 'subscribe', 'changes',
+  'live', 'using', 'create', 'update', 'delete', 'aggregate', 'annotate', 'binding', 'state',
+  'bulk_create', 'get_or_create', 'update_or_create', 'bulkFilter',
+  'select_related', 'prefetch_related', 'distinct', 'in_bulk', 'latest', 'earliest', 'last', 'model',
+  'withRelated', 'withCache', 'fetchRaw',
+]);
 
 /** Wire types of rows (what the server sends). */
 const OUTPUT = {
@@ -47,6 +62,8 @@ const OUTPUT = {
 /** What inputs accept: numbers as IDs, Date objects for dates (JSON.stringify makes them ISO). */
 const INPUT = {
   ...OUTPUT, ID: 'string | number', DateTime: 'string | Date', Date: 'string | Date',
+  // A file (a File is a Blob): the client sends it as a GraphQL multipart request.
+  Upload: 'Blob',
 };
 const FILE_OUTPUT = '{ name: string; url: string | null }';
 
@@ -58,10 +75,10 @@ const union = (xs) => (xs.length ? xs.map(quote).join(' | ') : 'never');
 /**
  * @param {{ schemaPath: string, manifestPath: string, outDir: string, depth?: number,
  *   importFrom?: string }} options  importFrom: the runtime module the generated file imports
- *   (the package name in a user's project; '../index.js' inside this package)
+ *   (the package, by name, in a user's project; '../index.js' for the demo models inside it)
  * @returns {Record<string, string>} file name -> content
  */
-export function generate({ schemaPath, manifestPath, outDir, depth = 2, importFrom = '../index.js' }) {
+export function generate({ schemaPath, manifestPath, outDir, depth = 2, importFrom = PACKAGE }) {
   const introspection = JSON.parse(readFileSync(schemaPath, 'utf8'));
   const schema = buildClientSchema(introspection.data ?? introspection);
   /** @type {Manifest} */
@@ -120,7 +137,7 @@ export function generate({ schemaPath, manifestPath, outDir, depth = 2, importFr
   }
   out.push('');
 
-  const files = { 'models.ts': out.join('\n'), 'tasks.ts': taskModule(schema) };
+  const files = { 'models.ts': out.join('\n'), 'tasks.ts': taskModule(schema, importFrom) };
   mkdirSync(outDir, { recursive: true });
   for (const [name, content] of Object.entries(files)) writeFileSync(join(outDir, name), content);
   return files;
@@ -245,6 +262,23 @@ function modelTypes(model, byLabel, setName, depth) {
   const related = Object.entries(model.relations)
     .filter(([, r]) => r.many && r.target && r.reverse)
     .map(([name, r]) => `${name}: ${target(r).type_name}Types`);
+  const scopes = Object.entries(model.scopes ?? {});
+  for (const [name] of scopes) {
+    if (RESERVED_QUERYSET_NAMES.has(name)) fail(`${t}: the scope '${name}' clashes with a QuerySet method of the client`);
+  }
+  lines.push(`/** ${t}.objects scopes: \`${t}.objects.${scopes[0]?.[0] ?? 'scope'}()\`, chainable. */`);
+  lines.push(`export interface ${t}Scopes {`);
+  for (const [name, sc] of scopes) {
+    const args = Object.entries(sc.arguments);
+    if (!args.length) {
+      lines.push(`  ${name}: [];`);
+      continue;
+    }
+    const optional = args.every(([, a]) => !a.required);
+    const params = args.map(([n, a]) => `${n}${a.required ? '' : '?'}: ${argumentType(a.graphql_type)}`);
+    lines.push(`  ${name}: [args${optional ? '?' : ''}: { ${params.join('; ')} }];`);
+  }
+  lines.push('}');
   const toOne = filterable.filter(([, r]) => !r.many);
   const single = toOne.map(([name, r]) => `${name}: ${target(r).type_name}Types`);
 
@@ -303,6 +337,7 @@ function modelTypes(model, byLabel, setName, depth) {
     `  prefetch: ${t}Prefetch${depth};`,
     `  unique: ${union(['pk', ...uniqueFields])};`,
     `  methods: ${t}Methods;`,
+    `  scopes: ${t}Scopes;`,
     '}',
   );
   return lines;
@@ -337,6 +372,7 @@ function modelMeta(model, byLabel, setName) {
       ...Object.entries(model.fields).map(([name, f]) => [name, setName(f)]),
       ...Object.entries(model.computed ?? {}).filter(([, c]) => c.filterable).map(([name, c]) => [name, c.scalar]),
     ]),
+    scopes: Object.keys(model.scopes ?? {}),
     computed: Object.fromEntries(Object.entries(model.computed ?? {}).map(([name, c]) => [name, {
       kind: c.kind, arguments: Object.fromEntries(Object.entries(c.arguments).map(([n, a]) => [n, a.graphql_type])),
     }])),
@@ -346,7 +382,7 @@ function modelMeta(model, byLabel, setName) {
       delete: roots.delete, changes: roots.changes, bulk_update: roots.bulk_update, bulk_delete: roots.bulk_delete,
       bulk_create: roots.bulk_create, get_or_create: roots.get_or_create, update_or_create: roots.update_or_create },
     inputs: {
-      filter: model.filter_type, order: model.order_type,
+      filter: model.filter_type, order: model.order_type, scope: model.scope_type ?? undefined,
       create: model.mutations.create?.input ?? undefined, update: model.mutations.update?.input ?? undefined,
       lookup: model.mutations.get_or_create?.input ?? model.mutations.update_or_create?.input ?? undefined,
     },
@@ -357,8 +393,9 @@ function modelMeta(model, byLabel, setName) {
  * src/generated/tasks.ts: one typed starter per registered Celery task, from the
  * `start_<task>` mutations (arguments in the task function's order).
  * @param {import('graphql').GraphQLSchema} schema
+ * @param {string} importFrom
  */
-function taskModule(schema) {
+function taskModule(schema, importFrom) {
   const mutations = Object.values(schema.getMutationType()?.getFields() ?? {})
     .filter((f) => f.name.startsWith('start_') && getNamedType(f.type).name === 'TaskRun')
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -366,7 +403,7 @@ function taskModule(schema) {
     '// Generated by `django-ts generate` from schema/schema.json: the tasks registered with',
     '// api_graphql.register_task. Do not edit: run `npm run generate`.',
     '/* eslint-disable */',
-    "import { defineTask } from '../index.js';",
+    `import { defineTask } from ${quote(importFrom)};`,
     '',
     'export const tasks = {',
   ];

@@ -25,7 +25,7 @@ function check(name, ok) {
 }
 
 console.log('== generate (drift check on src/generated)');
-let generated = run('node', ['bin/django-ts.mjs', 'generate']);
+let generated = run('node', ['bin/django-ts.mjs', 'generate', '--import', '../index.js']);
 if (generated && git(['rev-parse', '--is-inside-work-tree']).status === 0) {
   const diff = git(['status', '--porcelain', '--', 'src/generated']).stdout.trim();
   if (diff) {

@@ -92,23 +92,45 @@ export class Client {
     return cookie ? { Cookie: cookie } : {};
   }
 
-  /** Run one operation over HTTP; a response with `errors` rejects with GraphQLRequestError. */
+  /**
+   * Run one operation over HTTP; a response with `errors` rejects with GraphQLRequestError.
+   * Variables holding a `Blob` or `File` (browser, Node 20) are sent as a GraphQL
+   * multipart request (the spec Apollo and urql speak), each file where it was.
+   */
   async request<D = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<D> {
     const mutation = /^\s*mutation\b/.test(query);
+    const files = new Map<Blob, string[]>();
+    const plain = extractFiles(variables, 'variables', files) as Record<string, unknown>;
     const headers: Record<string, string> = {
-      'Content-Type': 'application/json',
       Accept: 'application/json',
       ...this.headers,
     };
+    let body: string | FormData;
+    if (files.size === 0) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify({ query, variables });
+    } else {
+      // fetch sets multipart/form-data with its boundary itself.
+      const form = new FormData();
+      const entries = [...files];
+      form.append('operations', JSON.stringify({ query, variables: plain }));
+      form.append('map', JSON.stringify(Object.fromEntries(entries.map(([, paths], i) => [String(i), paths]))));
+      entries.forEach(([file], i) => form.append(String(i), file, (file as Partial<File>).name ?? 'blob'));
+      body = form;
+    }
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     else if (mutation) headers['X-CSRFToken'] = await this.csrfToken();
     const cookie = this.cookieHeader();
     if (cookie) headers.Cookie = cookie;
     if (this.written.size) headers[CURSOR_HEADER] = [...this.written].map(([m, s]) => `${m}:${s}`).join(',');
+    return this.send<D>(body, headers);
+  }
+
+  private async send<D>(requestBody: string | FormData, headers: Record<string, string>): Promise<D> {
     const response = await this.fetchImpl(this.url, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ query, variables }),
+      body: requestBody,
       credentials: 'include',
     });
     this.storeCookies(response);
@@ -172,6 +194,24 @@ export class Client {
   async close(): Promise<void> {
     await this.live.close();
   }
+}
+
+/**
+ * `value` with every Blob replaced by null, recording where each was
+ * (`variables.data.cover`), as the GraphQL multipart request spec maps them.
+ */
+function extractFiles(value: unknown, path: string, files: Map<Blob, string[]>): unknown {
+  if (typeof Blob !== 'undefined' && value instanceof Blob) {
+    const paths = files.get(value) ?? [];
+    paths.push(path);
+    files.set(value, paths);
+    return null;
+  }
+  if (Array.isArray(value)) return value.map((item, i) => extractFiles(item, `${path}.${i}`, files));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, extractFiles(v, `${path}.${k}`, files)]));
+  }
+  return value;
 }
 
 export function createClient(options: ClientOptions): Client {

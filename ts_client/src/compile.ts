@@ -11,6 +11,8 @@ import type { ModelMeta, SchemaMeta } from './types.js';
 
 export type FilterInput = { [key: string]: unknown };
 export type OrderInput = { [key: string]: unknown };
+/** One scope call: `{published: true}` or `{by_author: {user: 3}}`. */
+export type ScopeInput = { [scope: string]: unknown };
 
 /** Values as GraphQL variables carry them: dates as ISO 8601 strings. */
 function wire(value: unknown): unknown {
@@ -137,6 +139,7 @@ function operation(
 }
 
 export interface ListArgs {
+  scopes?: ScopeInput[] | undefined;
   filters?: FilterInput | undefined;
   ordering?: OrderInput[] | undefined;
   offset?: number | undefined;
@@ -148,13 +151,20 @@ export function listDocument(model: ModelMeta, args: ListArgs, body: string): Do
   const { filter, order } = model.inputs;
   return operation(
     'query', model.roots.list!,
-    { filters: filter, ordering: `[${order}!]`, offset: 'Int', limit: 'Int' },
+    { ...scopeType(model), filters: filter, ordering: `[${order}!]`, offset: 'Int', limit: 'Int' },
     { ...args }, body,
   );
 }
 
-export function countDocument(model: ModelMeta, filters: FilterInput | undefined): Document {
-  return operation('query', model.roots.count!, { filters: model.inputs.filter }, { filters }, null);
+export function countDocument(model: ModelMeta, filters: FilterInput | undefined,
+  scopes?: ScopeInput[] | undefined): Document {
+  return operation('query', model.roots.count!, { ...scopeType(model), filters: model.inputs.filter },
+    { scopes, filters }, null);
+}
+
+/** The `scopes` variable's type, for models that have scopes. */
+function scopeType(model: ModelMeta): Record<string, string> {
+  return model.inputs.scope ? { scopes: `[${model.inputs.scope}!]` } : {};
 }
 
 const WRITE_RESULT = (body: string) => `ok pk errors { field message code } node { ${body} }`;

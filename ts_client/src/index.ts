@@ -3,8 +3,8 @@ export { Client, configure, createClient, getDefaultClient, type ClientOptions }
 export { authenticate, logout, me, refreshToken, tokenAuth, type CurrentUser, type Credentials, type TokenResult } from './auth.js';
 export {
   Manager, PrefetchedManager, QuerySet, RelatedManager, defineModel, type GetOrCreateArgs,
-  type Instance, type Model, type PK, type Prefetched, type Related, type RowError, type UpdateOrCreateArgs,
-  type WithRelated,
+  type Instance, type Model, type PK, type Prefetched, type Related, type RowError, type ScopeMethods, type Scoped,
+  type ScopedManager, type UpdateOrCreateArgs, type WithRelated,
 } from './queryset.js';
 export { Q, type Condition } from './q.js';
 export { backoff, isRetryable, Live, RETRYABLE_CODES, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';

@@ -9,7 +9,7 @@ import { callMethod } from './computed.js';
 import {
   bulkCreateDocument, bulkDeleteDocument, bulkUpdateDocument, changesDocument, compileOrder,
   countDocument, createDocument, deleteDocument, listDocument, merge, updateDocument, upsertDocument,
-  type Document, type FilterInput, type OrderInput,
+  type Document, type FilterInput, type OrderInput, type ScopeInput,
 } from './compile.js';
 import type { LiveHandlers, LiveSubscription } from './live.js';
 import { LiveQuerySet, type LiveQueryOptions } from './live_queryset.js';
@@ -52,6 +52,8 @@ export type Related<T extends ModelTypes, P extends string> = {
 };
 
 interface State {
+  /** `{published: true}`, `{by_author: {user: 3}}`: scopes in call order. */
+  scopes: ScopeInput[];
   filters: FilterInput[];
   ordering: OrderInput[];
   offset: number | undefined;
@@ -66,7 +68,7 @@ interface State {
 }
 
 const EMPTY: State = {
-  filters: [], ordering: [], offset: undefined, limit: undefined, fields: null, related: {}, distinct: false,
+  scopes: [], filters: [], ordering: [], offset: undefined, limit: undefined, fields: null, related: {}, distinct: false,
   cache: null,
 };
 
@@ -168,14 +170,33 @@ async function completeRelated(binding: Binding, tree: RelatedTree, rows: Raw[])
 
 const LATEST_BY = "latest() and earliest() require either fields as positional arguments or 'get_latest_by' in the model's Meta.";
 
+/** The scopes of a model as methods: `published(): Scoped<...>`, chainable anywhere. */
+export type ScopeMethods<T extends ModelTypes, Row> = T extends { scopes: infer S }
+  ? { readonly [K in keyof S]: S[K] extends readonly unknown[] ? (...args: S[K]) => Scoped<T, Row> : never }
+  : unknown;
+
+/** A QuerySet with its model's scopes: what every QuerySet method returns. */
+export type Scoped<T extends ModelTypes, Row = Instance<T>> = QuerySet<T, Row> & ScopeMethods<T, Row>;
+
+/** Give `target` one method per scope of the model; each returns `apply(scope input)`. */
+function attachScopes(target: object, model: ModelMeta, apply: (scope: ScopeInput) => unknown): void {
+  for (const name of model.scopes ?? []) {
+    Object.defineProperty(target, name, {
+      value: (args?: Record<string, unknown>) => apply({ [name]: args ?? true }),
+    });
+  }
+}
+
 export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements PromiseLike<Row[]> {
   constructor(
     protected readonly binding: Binding,
     private readonly state: State = EMPTY,
-  ) {}
+  ) {
+    attachScopes(this, binding.model, (scope) => this.copy({ scopes: [...this.state.scopes, scope] }));
+  }
 
-  private copy<R = Row>(changes: Partial<State>): QuerySet<T, R> {
-    return new QuerySet<T, R>(this.binding, { ...this.state, cache: null, ...changes });
+  private copy<R = Row>(changes: Partial<State>): Scoped<T, R> {
+    return new QuerySet<T, R>(this.binding, { ...this.state, cache: null, ...changes }) as Scoped<T, R>;
   }
 
   /** The model's metadata (Django's `qs.model`). */
@@ -191,38 +212,38 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
    * Rows matching every condition: keywords with Django's lookups (`title__icontains`,
    * `author__username`, `comment__isnull`) and Q objects (`Article.Q({...}).or({...})`).
    */
-  filter(...conditions: Condition<T>[]): QuerySet<T, Row> {
-    if (conditions.length === 0) return this;
+  filter(...conditions: Condition<T>[]): Scoped<T, Row> {
+    if (conditions.length === 0) return this as Scoped<T, Row>;
     return this.copy({ filters: [...this.state.filters, this.conditions(conditions)] });
   }
 
   /** Rows NOT matching all of the conditions together. */
-  exclude(...conditions: Condition<T>[]): QuerySet<T, Row> {
-    if (conditions.length === 0) return this;
+  exclude(...conditions: Condition<T>[]): Scoped<T, Row> {
+    if (conditions.length === 0) return this as Scoped<T, Row>;
     return this.copy({ filters: [...this.state.filters, { NOT: this.conditions(conditions) }] });
   }
 
   /** A raw GraphQL filter input: `where({OR: [{...}, {...}]})`. */
-  where(filter: T['where']): QuerySet<T, Row> {
+  where(filter: T['where']): Scoped<T, Row> {
     return this.copy({ filters: [...this.state.filters, filter as FilterInput] });
   }
 
-  all(): QuerySet<T, Row> {
-    return this;
+  all(): Scoped<T, Row> {
+    return this as Scoped<T, Row>;
   }
 
   /** Replaces the ordering, like Django: `order_by('-created_at', 'title')`. */
-  order_by(...keys: OrderBy<T['order']>[]): QuerySet<T, Row> {
+  order_by(...keys: OrderBy<T['order']>[]): Scoped<T, Row> {
     return this.copy({ ordering: keys.map((k) => compileOrder(this.binding.schema, this.model, k)) });
   }
 
   /** At most n rows (Python's `qs[:n]`). */
-  limit(n: number): QuerySet<T, Row> {
+  limit(n: number): Scoped<T, Row> {
     return this.copy({ limit: n });
   }
 
   /** Skip n rows (Python's `qs[n:]`). */
-  offset(n: number): QuerySet<T, Row> {
+  offset(n: number): Scoped<T, Row> {
     return this.copy({ offset: n });
   }
 
@@ -231,10 +252,10 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
    * spans through to-one relations (`author__username`, null past a missing row).
    * Without keys, every column.
    */
-  values(): QuerySet<T, T['fields']>;
-  values<K extends keyof T['values'] & string>(...fields: K[]): QuerySet<T, Pick<T['values'], K>>;
+  values(): Scoped<T, T['fields']>;
+  values<K extends keyof T['values'] & string>(...fields: K[]): Scoped<T, Pick<T['values'], K>>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above say what it returns
-  values(...fields: string[]): QuerySet<T, any> {
+  values(...fields: string[]): Scoped<T, any> {
     valuePaths(this.binding.schema, this.model, fields);
     return this.copy({ fields: fields.length ? fields : Object.keys(this.model.fields), related: {} });
   }
@@ -243,7 +264,7 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
    * Follow to-one relations in the same request: `article.author` is then a User
    * (or null), `select_related('article__author')` goes further.
    */
-  select_related<P extends T['select']>(first: P, ...paths: P[]): QuerySet<T, Override<Row, Related<T, P>>> {
+  select_related<P extends T['select']>(first: P, ...paths: P[]): Scoped<T, Override<Row, Related<T, P>>> {
     const related = addPaths(this.binding.schema, this.model, this.state.related, [first, ...paths], true);
     return this.copy({ related });
   }
@@ -253,7 +274,7 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
    * relation's manager then holds its rows (`article.tags.cached`, and `await
    * article.tags.all()` asks nothing more).
    */
-  prefetch_related<P extends T['prefetch']>(first: P, ...paths: P[]): QuerySet<T, Override<Row, Related<T, P>>> {
+  prefetch_related<P extends T['prefetch']>(first: P, ...paths: P[]): Scoped<T, Override<Row, Related<T, P>>> {
     const related = addPaths(this.binding.schema, this.model, this.state.related, [first, ...paths], false);
     return this.copy({ related });
   }
@@ -263,18 +284,18 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
    * to-many relation matches each row once), so this matters after values(),
    * whose dicts can repeat: `values('author__username').distinct()`.
    */
-  distinct(): QuerySet<T, Row> {
+  distinct(): Scoped<T, Row> {
     return this.copy({ distinct: true });
   }
 
   /** @internal the same queryset fetching `tree` below each row. */
-  withRelated(tree: RelatedTree): QuerySet<T, Row> {
+  withRelated(tree: RelatedTree): Scoped<T, Row> {
     return this.copy({ related: tree });
   }
 
   /** @internal this queryset's rows, already fetched with their parent. */
-  withCache(rows: readonly unknown[]): QuerySet<T, Row> {
-    return new QuerySet<T, Row>(this.binding, { ...this.state, cache: rows });
+  withCache(rows: readonly unknown[]): Scoped<T, Row> {
+    return new QuerySet<T, Row>(this.binding, { ...this.state, cache: rows }) as Scoped<T, Row>;
   }
 
   /** The combined filter input (undefined when unfiltered). */
@@ -298,10 +319,16 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
     return hydrate(this.binding, row, related) as Row;
   }
 
+  /** The `scopes` argument (undefined when no scope was called). */
+  protected scopeInput(): ScopeInput[] | undefined {
+    return this.state.scopes.length ? this.state.scopes : undefined;
+  }
+
   /** The document and variables this queryset runs: reuse them with Apollo, urql, fetch... */
   toGraphQL(): Document {
     const { ordering, offset, limit } = this.state;
     return listDocument(this.model, {
+      scopes: this.scopeInput(),
       filters: this.filterInput(),
       ordering: ordering.length ? ordering : undefined,
       offset,
@@ -320,7 +347,7 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   private async page(offset: number | undefined, limit: number): Promise<Raw[]> {
     const { ordering } = this.state;
     const doc = listDocument(this.model, {
-      filters: this.filterInput(), ordering: ordering.length ? ordering : undefined, offset, limit,
+      scopes: this.scopeInput(), filters: this.filterInput(), ordering: ordering.length ? ordering : undefined, offset, limit,
     }, this.body(NESTED_PAGE));
     const data = await clientOf(this.binding).request<Record<string, Raw[]>>(doc.query, doc.variables);
     return data[this.model.roots.list!] ?? [];
@@ -465,7 +492,7 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   async count(): Promise<number> {
     if (this.state.cache !== null) return this.state.cache.length;
     if (this.state.distinct && this.state.fields !== null) return (await this.distinctValues()).length;
-    const doc = countDocument(this.model, this.filterInput());
+    const doc = countDocument(this.model, this.filterInput(), this.scopeInput());
     const data = await clientOf(this.binding).request<Record<string, number>>(doc.query, doc.variables);
     const total = data[this.model.roots.count!] ?? 0;
     const { offset = 0, limit } = this.state;
@@ -483,6 +510,7 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   changesDocument(): Document {
     if (!this.model.roots.changes) throw new Error(`${this.model.name} has no change subscription.`);
     // One node per event: its to-many relations can take the server's largest page.
+    if (this.state.scopes.length) throw new Error(`Scopes run on the server's reads only; subscribe with filters.`);
     return changesDocument(this.model, this.filterInput(), this.body(clientOf(this.binding).pageSize));
   }
 
@@ -530,6 +558,8 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
     if (this.state.offset !== undefined || this.state.limit !== undefined) {
       throw new TypeError(`Cannot ${operation} a query once a slice has been taken.`);
     }
+    // The server's bulk writes take filters only: a scope would silently widen the write.
+    if (this.state.scopes.length) throw new TypeError(`Cannot ${operation} a scoped query; filter it instead.`);
     return this.filterInput();
   }
 
@@ -615,47 +645,56 @@ export type GetOrCreateArgs<T extends ModelTypes> = T['lookup'] & { defaults?: T
 /** Django's `update_or_create(defaults=..., create_defaults=..., **lookup)`. */
 export type UpdateOrCreateArgs<T extends ModelTypes> = GetOrCreateArgs<T> & { create_defaults?: T['update'] };
 
+/** A manager with its model's scopes: `Article.objects.published()`. */
+export type ScopedManager<T extends ModelTypes> = Manager<T> & ScopeMethods<T, Instance<T>>;
+
 /** `Model.objects`: the entry point for querysets and writes. */
 export class Manager<T extends ModelTypes> {
-  constructor(protected readonly binding: Binding) {}
+  constructor(protected readonly binding: Binding) {
+    attachScopes(this, binding.model, (scope) => {
+      const qs = this.base() as unknown as Record<string, (args?: unknown) => unknown>;
+      const [name, args] = Object.entries(scope)[0]!;
+      return qs[name]!(args === true ? undefined : args);
+    });
+  }
 
   /** The same manager on another client (Django's `using()` picks a database; this picks a server). */
-  using(client: Client): Manager<T> {
-    return new Manager<T>({ ...this.binding, client });
+  using(client: Client): ScopedManager<T> {
+    return new Manager<T>({ ...this.binding, client }) as ScopedManager<T>;
   }
 
-  protected base(): QuerySet<T> {
-    return new QuerySet<T>(this.binding);
+  protected base(): Scoped<T> {
+    return new QuerySet<T>(this.binding) as Scoped<T>;
   }
 
-  all(): QuerySet<T> {
+  all(): Scoped<T> {
     return this.base();
   }
-  filter(...conditions: Condition<T>[]): QuerySet<T> {
+  filter(...conditions: Condition<T>[]): Scoped<T> {
     return this.base().filter(...conditions);
   }
-  exclude(...conditions: Condition<T>[]): QuerySet<T> {
+  exclude(...conditions: Condition<T>[]): Scoped<T> {
     return this.base().exclude(...conditions);
   }
-  where(filter: T['where']): QuerySet<T> {
+  where(filter: T['where']): Scoped<T> {
     return this.base().where(filter);
   }
-  order_by(...keys: OrderBy<T['order']>[]): QuerySet<T> {
+  order_by(...keys: OrderBy<T['order']>[]): Scoped<T> {
     return this.base().order_by(...keys);
   }
-  values(): QuerySet<T, T['fields']>;
-  values<K extends keyof T['values'] & string>(...fields: K[]): QuerySet<T, Pick<T['values'], K>>;
+  values(): Scoped<T, T['fields']>;
+  values<K extends keyof T['values'] & string>(...fields: K[]): Scoped<T, Pick<T['values'], K>>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above say what it returns
-  values(...fields: string[]): QuerySet<T, any> {
-    return (this.base().values as (...f: string[]) => QuerySet<T, unknown>)(...fields);
+  values(...fields: string[]): Scoped<T, any> {
+    return (this.base().values as (...f: string[]) => Scoped<T, unknown>)(...fields);
   }
-  select_related<P extends T['select']>(first: P, ...paths: P[]): QuerySet<T, Override<Instance<T>, Related<T, P>>> {
+  select_related<P extends T['select']>(first: P, ...paths: P[]): Scoped<T, Override<Instance<T>, Related<T, P>>> {
     return this.base().select_related(first, ...paths);
   }
-  prefetch_related<P extends T['prefetch']>(first: P, ...paths: P[]): QuerySet<T, Override<Instance<T>, Related<T, P>>> {
+  prefetch_related<P extends T['prefetch']>(first: P, ...paths: P[]): Scoped<T, Override<Instance<T>, Related<T, P>>> {
     return this.base().prefetch_related(first, ...paths);
   }
-  distinct(): QuerySet<T> {
+  distinct(): Scoped<T> {
     return this.base().distinct();
   }
   get(...conditions: Condition<T>[]): Promise<Instance<T>> {
@@ -774,11 +813,12 @@ export class RelatedManager<T extends ModelTypes> extends Manager<T> {
     this.ownerPk = ownerPk;
   }
 
-  override using(client: Client): RelatedManager<T> {
-    return new RelatedManager<T>({ ...this.owner, client }, this.accessor, this.ownerPk);
+  override using(client: Client): RelatedManager<T> & ScopeMethods<T, Instance<T>> {
+    return new RelatedManager<T>({ ...this.owner, client }, this.accessor, this.ownerPk) as
+      RelatedManager<T> & ScopeMethods<T, Instance<T>>;
   }
 
-  protected override base(): QuerySet<T> {
+  protected override base(): Scoped<T> {
     const relation = this.owner.model.relations[this.accessor]!;
     const back = { [relation.reverse!]: { [this.owner.model.pk]: { exact: this.ownerPk } } };
     return new QuerySet<T>(this.binding).where(back as T['where']);
@@ -821,7 +861,7 @@ export class PrefetchedManager<T extends ModelTypes> extends RelatedManager<T> {
     super(owner, accessor, ownerPk);
   }
 
-  override all(): QuerySet<T> {
+  override all(): Scoped<T> {
     return this.base().withRelated(this.tree).withCache(this.cached);
   }
 
@@ -840,7 +880,7 @@ export type Prefetched<T extends ModelTypes, Row> = Omit<PrefetchedManager<T>, '
 
 /** What the generator exports per model: `Article.objects`, `Article.Q(...)`, its metadata. */
 export interface Model<T extends ModelTypes> {
-  readonly objects: Manager<T>;
+  readonly objects: ScopedManager<T>;
   readonly meta: ModelMeta;
   /** Django's Q for this model: `Article.Q({title__icontains: 'x'}).or({published: false})`. */
   Q(kwargs: T['kwargs']): Q<T>;
@@ -849,5 +889,5 @@ export interface Model<T extends ModelTypes> {
 export function defineModel<T extends ModelTypes>(schema: SchemaMeta, name: string): Model<T> {
   const model = schema.models[name];
   if (!model) throw new Error(`Unknown model ${name}`);
-  return { objects: new Manager<T>({ schema, model, client: null }), meta: model, Q: (kwargs) => Q.of<T>(kwargs) };
+  return { objects: new Manager<T>({ schema, model, client: null }) as ScopedManager<T>, meta: model, Q: (kwargs) => Q.of<T>(kwargs) };
 }

@@ -40,6 +40,9 @@ interface Liveable<Row> {
   live(options?: LiveQueryOptions<Row>): LiveQuerySet<Row>;
 }
 
+/** The rows' type of a queryset: `type Row = RowOf<typeof latest>` (after values(), select_related...). */
+export type RowOf<Q> = Q extends Liveable<infer Row> ? Row : never;
+
 const IDLE: LiveSnapshot<never> = { rows: [], loading: false, refreshing: false, error: null, status: 'idle' };
 const noop = (): void => {};
 

@@ -90,6 +90,8 @@ export interface ModelTypes {
   unique: string;
   /** Model methods exposed as computed fields: `article.summary({words: 3})`. */
   methods?: object;
+  /** Manager / QuerySet methods offered as scopes: name -> its argument tuple. */
+  scopes?: object;
 }
 
 // ---- runtime metadata emitted by the generator ------------------------------------
@@ -137,7 +139,9 @@ export interface ModelMeta {
     get_or_create?: string;
     update_or_create?: string;
   };
-  inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string };
+  inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string; scope?: string };
+  /** Manager / QuerySet methods offered as scopes (`Article.objects.published()`). */
+  scopes?: readonly string[];
   /** Properties, methods and annotations the server computes (annotations are in `fields` too). */
   computed?: Readonly<Record<string, ComputedMeta>>;
 }

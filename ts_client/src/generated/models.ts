@@ -10,6 +10,7 @@ export interface ArticleCreateInput {
   content: string;
   author: string | number;
   published?: boolean | null;
+  cover?: Blob | null;
   tags?: Array<string | number> | null;
 }
 export interface ArticleFilter {
@@ -19,6 +20,7 @@ export interface ArticleFilter {
   author_id?: IDFilter | null;
   published?: BooleanFilter | null;
   created_at?: DateTimeFilter | null;
+  cover?: StringFilter | null;
   tags?: TagFilter | null;
   comment_set?: CommentFilter | null;
   author?: UserFilter | null;
@@ -40,13 +42,26 @@ export interface ArticleOrder {
   author_id?: Ordering | null;
   published?: Ordering | null;
   created_at?: Ordering | null;
+  cover?: Ordering | null;
   author?: UserOrder | null;
   title_length?: Ordering | null;
+}
+export interface ArticleScope {
+  published?: boolean | null;
+  by_author?: ArticleScopeByAuthor | null;
+  longer_than?: ArticleScopeLongerThan | null;
+}
+export interface ArticleScopeByAuthor {
+  user: string | number;
+}
+export interface ArticleScopeLongerThan {
+  words: number;
 }
 export interface ArticleUpdateInput {
   title?: string | null;
   content?: string | null;
   published?: boolean | null;
+  cover?: Blob | null;
   tags?: ManyToManyInput | null;
   author?: string | number | null;
 }
@@ -346,6 +361,7 @@ type L_UUID = { value: string; lookups: "exact" | "in" | "isnull"; transforms: {
 type L_Base64 = { value: string; lookups: "isnull"; transforms: {} };
 type L_JSON = { value: unknown; lookups: "exact" | "isnull" | "has_key"; transforms: {} };
 type L_TaskRunState = { value: TaskRunState; lookups: "exact" | "in" | "isnull"; transforms: {} };
+type L_File = { value: string; lookups: "exact" | "in" | "isnull" | "gt" | "gte" | "lt" | "lte" | "range" | "iexact" | "contains" | "icontains" | "startswith" | "istartswith" | "endswith" | "iendswith" | "regex" | "iregex"; transforms: {} };
 type L_CommentStatus = { value: CommentStatus; lookups: "exact" | "in" | "isnull"; transforms: {} };
 type L_ProfileRole = { value: ProfileRole; lookups: "exact" | "in" | "isnull"; transforms: {} };
 
@@ -397,6 +413,9 @@ type TaskRunOrder0 = "pk" | "id" | "task_id" | "task_name" | "started_by_id" | "
 type TaskRunOrder1 = TaskRunOrder0;
 type TaskRunOrder2 = TaskRunOrder0;
 export type TaskRunOrderKey = TaskRunOrder2;
+/** TaskRun.objects scopes: `TaskRun.objects.scope()`, chainable. */
+export interface TaskRunScopes {
+}
 type TaskRunValues0 = TaskRunFields & { pk: TaskRunFields["id"] };
 type TaskRunValues1 = TaskRunValues0;
 type TaskRunValues2 = TaskRunValues0;
@@ -425,6 +444,7 @@ export interface TaskRunTypes extends ModelTypes {
   prefetch: TaskRunPrefetch2;
   unique: "pk" | "id" | "task_id";
   methods: TaskRunMethods;
+  scopes: TaskRunScopes;
 }
 
 // myproject.user
@@ -463,6 +483,9 @@ type UserOrder0 = "pk" | "id" | "email" | "username" | "is_active" | "created_at
 type UserOrder1 = UserOrder0 | "profile" | `profile__${ProfileOrder0}`;
 type UserOrder2 = UserOrder0 | "profile" | `profile__${ProfileOrder1}`;
 export type UserOrderKey = UserOrder2;
+/** User.objects scopes: `User.objects.scope()`, chainable. */
+export interface UserScopes {
+}
 type UserValues0 = UserFields & { pk: UserFields["id"]; "profile": ProfileFields["id"] | null };
 type UserValues1 = UserValues0 & PrefixValues<"profile", ProfileValues0>;
 type UserValues2 = UserValues0 & PrefixValues<"profile", ProfileValues1>;
@@ -491,6 +514,7 @@ export interface UserTypes extends ModelTypes {
   prefetch: UserPrefetch2;
   unique: "pk" | "id" | "email";
   methods: UserMethods;
+  scopes: UserScopes;
 }
 
 // myproject.article
@@ -507,6 +531,8 @@ export interface ArticleFields {
   published: boolean;
   /** DateTimeField */
   created_at: string;
+  /** FileField(max_length=100) */
+  cover: { name: string; url: string | null } | null;
   /** property */
   readonly reading_time: number;
   /** property */
@@ -514,7 +540,7 @@ export interface ArticleFields {
   /** annotation (SQL: filterable, orderable) */
   readonly title_length: number | null;
 }
-type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; title_length: Nullable<L_Int> };
+type ArticleLookups = { id: L_ID; title: L_String; content: L_String; author_id: L_ID; published: L_Boolean; created_at: L_DateTime; cover: L_File; title_length: Nullable<L_Int> };
 type ArticleDepth0 = OwnEntries<ArticleLookups> | Entries<'pk', L_ID>;
 type ArticleDepth1 =
   | ArticleDepth0
@@ -533,10 +559,16 @@ type ArticleDepth2 =
   | Entries<"author", L_ID>
   | Span<"author", UserDepth1>;
 export type ArticleKwargs = Kwargs<ArticleDepth2>;
-type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length";
+type ArticleOrder0 = "pk" | "id" | "title" | "content" | "author_id" | "published" | "created_at" | "cover" | "title_length";
 type ArticleOrder1 = ArticleOrder0 | "author" | `author__${UserOrder0}`;
 type ArticleOrder2 = ArticleOrder0 | "author" | `author__${UserOrder1}`;
 export type ArticleOrderKey = ArticleOrder2;
+/** Article.objects scopes: `Article.objects.published()`, chainable. */
+export interface ArticleScopes {
+  published: [];
+  by_author: [args: { user: string | number }];
+  longer_than: [args: { words: number }];
+}
 type ArticleValues0 = ArticleFields & { pk: ArticleFields["id"]; "author": ArticleFields["author_id"] };
 type ArticleValues1 = ArticleValues0 & PrefixValues<"author", UserValues0>;
 type ArticleValues2 = ArticleValues0 & PrefixValues<"author", UserValues1>;
@@ -567,6 +599,7 @@ export interface ArticleTypes extends ModelTypes {
   prefetch: ArticlePrefetch2;
   unique: "pk" | "id";
   methods: ArticleMethods;
+  scopes: ArticleScopes;
 }
 
 // myproject.tag
@@ -591,6 +624,9 @@ type TagOrder0 = "pk" | "id" | "name";
 type TagOrder1 = TagOrder0;
 type TagOrder2 = TagOrder0;
 export type TagOrderKey = TagOrder2;
+/** Tag.objects scopes: `Tag.objects.scope()`, chainable. */
+export interface TagScopes {
+}
 type TagValues0 = TagFields & { pk: TagFields["id"] };
 type TagValues1 = TagValues0;
 type TagValues2 = TagValues0;
@@ -619,6 +655,7 @@ export interface TagTypes extends ModelTypes {
   prefetch: TagPrefetch2;
   unique: "pk" | "id" | "name";
   methods: TagMethods;
+  scopes: TagScopes;
 }
 
 // myproject.comment
@@ -655,6 +692,9 @@ type CommentOrder0 = "pk" | "id" | "article_id" | "author_id" | "body" | "status
 type CommentOrder1 = CommentOrder0 | "article" | `article__${ArticleOrder0}` | "author" | `author__${UserOrder0}`;
 type CommentOrder2 = CommentOrder0 | "article" | `article__${ArticleOrder1}` | "author" | `author__${UserOrder1}`;
 export type CommentOrderKey = CommentOrder2;
+/** Comment.objects scopes: `Comment.objects.scope()`, chainable. */
+export interface CommentScopes {
+}
 type CommentValues0 = CommentFields & { pk: CommentFields["id"]; "article": CommentFields["article_id"]; "author": CommentFields["author_id"] };
 type CommentValues1 = CommentValues0 & PrefixValues<"article", ArticleValues0> & PrefixValues<"author", UserValues0>;
 type CommentValues2 = CommentValues0 & PrefixValues<"article", ArticleValues1> & PrefixValues<"author", UserValues1>;
@@ -683,6 +723,7 @@ export interface CommentTypes extends ModelTypes {
   prefetch: CommentPrefetch2;
   unique: "pk" | "id";
   methods: CommentMethods;
+  scopes: CommentScopes;
 }
 
 // myproject.profile
@@ -713,6 +754,9 @@ type ProfileOrder0 = "pk" | "id" | "user_id" | "bio" | "website" | "role";
 type ProfileOrder1 = ProfileOrder0 | "user" | `user__${UserOrder0}`;
 type ProfileOrder2 = ProfileOrder0 | "user" | `user__${UserOrder1}`;
 export type ProfileOrderKey = ProfileOrder2;
+/** Profile.objects scopes: `Profile.objects.scope()`, chainable. */
+export interface ProfileScopes {
+}
 type ProfileValues0 = ProfileFields & { pk: ProfileFields["id"]; "user": ProfileFields["user_id"] };
 type ProfileValues1 = ProfileValues0 & PrefixValues<"user", UserValues0>;
 type ProfileValues2 = ProfileValues0 & PrefixValues<"user", UserValues1>;
@@ -741,6 +785,7 @@ export interface ProfileTypes extends ModelTypes {
   prefetch: ProfilePrefetch2;
   unique: "pk" | "id" | "user_id";
   methods: ProfileMethods;
+  scopes: ProfileScopes;
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -936,6 +981,28 @@ export const schema: SchemaMeta = {
       ],
       "transforms": {}
     },
+    "File": {
+      "lookups": [
+        "exact",
+        "in",
+        "isnull",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "range",
+        "iexact",
+        "contains",
+        "icontains",
+        "startswith",
+        "istartswith",
+        "endswith",
+        "iendswith",
+        "regex",
+        "iregex"
+      ],
+      "transforms": {}
+    },
     "CommentStatus": {
       "lookups": [
         "exact",
@@ -977,6 +1044,7 @@ export const schema: SchemaMeta = {
         "finished_at": "DateTime",
         "updated_at": "DateTime"
       },
+      "scopes": [],
       "computed": {},
       "files": [],
       "relations": {},
@@ -1002,6 +1070,7 @@ export const schema: SchemaMeta = {
         "is_active": "Boolean",
         "created_at": "DateTime"
       },
+      "scopes": [],
       "computed": {},
       "files": [],
       "relations": {
@@ -1063,8 +1132,14 @@ export const schema: SchemaMeta = {
         "author_id": "ID",
         "published": "Boolean",
         "created_at": "DateTime",
+        "cover": "File",
         "title_length": "Int"
       },
+      "scopes": [
+        "published",
+        "by_author",
+        "longer_than"
+      ],
       "computed": {
         "reading_time": {
           "kind": "property",
@@ -1085,7 +1160,9 @@ export const schema: SchemaMeta = {
           "arguments": {}
         }
       },
-      "files": [],
+      "files": [
+        "cover"
+      ],
       "relations": {
         "tags": {
           "target": "Tag",
@@ -1129,6 +1206,7 @@ export const schema: SchemaMeta = {
       "inputs": {
         "filter": "ArticleFilter",
         "order": "ArticleOrder",
+        "scope": "ArticleScope",
         "create": "ArticleCreateInput",
         "update": "ArticleUpdateInput",
         "lookup": "ArticleLookupInput"
@@ -1142,6 +1220,7 @@ export const schema: SchemaMeta = {
         "id": "ID",
         "name": "String"
       },
+      "scopes": [],
       "computed": {},
       "files": [],
       "relations": {
@@ -1188,6 +1267,7 @@ export const schema: SchemaMeta = {
         "status": "CommentStatus",
         "created_at": "DateTime"
       },
+      "scopes": [],
       "computed": {},
       "files": [],
       "relations": {
@@ -1241,6 +1321,7 @@ export const schema: SchemaMeta = {
         "website": "String",
         "role": "ProfileRole"
       },
+      "scopes": [],
       "computed": {},
       "files": [],
       "relations": {

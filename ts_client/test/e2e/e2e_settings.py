@@ -10,6 +10,8 @@ import os
 from myproject.settings import *  # noqa: F403
 from myproject.settings import CHANNEL_LAYERS, DATABASES
 
+# Uploaded files go beside the e2e database, never into the repository's media/.
+MEDIA_ROOT = os.path.join(os.path.dirname(os.environ["TS_E2E_SQLITE"]), "media")
 if not os.environ.get("DATABASE_URL"):
     DATABASES["default"]["NAME"] = os.environ["TS_E2E_SQLITE"]
 if "CONFIG" in CHANNEL_LAYERS["default"]:

@@ -30,3 +30,21 @@ export async function computedChecks(): Promise<void> {
   const narrowed = await Article.objects.values('id', 'reading_time');
   expectTypeOf(narrowed[0]!.reading_time).toEqualTypeOf<number>();
 }
+
+export async function scopeChecks(): Promise<void> {
+  // Scopes chain like Django's QuerySet methods, before or after filter().
+  const rows = await Article.objects.published().filter({ title__icontains: 'x' }).by_author({ user: 1 })
+    .longer_than({ words: 100 }).order_by('-created_at').limit(5);
+  expectTypeOf(rows[0]!.reading_time).toEqualTypeOf<number>();
+  expectTypeOf(await Article.objects.filter({ published: true }).published().count()).toEqualTypeOf<number>();
+  const titles = await Article.objects.values('title').published();
+  expectTypeOf(titles).toEqualTypeOf<{ title: string }[]>();
+  // @ts-expect-error words is an int
+  Article.objects.longer_than({ words: 'many' });
+  // @ts-expect-error by_author needs its argument
+  Article.objects.by_author();
+  // @ts-expect-error no such scope
+  Article.objects.drafts();
+  // @ts-expect-error published takes no argument
+  Article.objects.published({ user: 1 });
+}

@@ -5,7 +5,7 @@
  */
 import { expectTypeOf } from 'vitest';
 import { Article, Comment, Tag, User, type ArticleFields } from '../../src/generated/models.js';
-import { ValidationError, type ChangeEvent, type Instance, type QuerySet, type RelatedManager } from '../../src/index.js';
+import { ValidationError, type ChangeEvent, type Instance, type QuerySet, type RelatedManager, type Scoped } from '../../src/index.js';
 import type { ArticleTypes, CommentTypes, ProfileRole, TagTypes, UserTypes } from '../../src/generated/models.js';
 
 export async function typeChecks(): Promise<void> {
@@ -60,7 +60,7 @@ export async function typeChecks(): Promise<void> {
   expectTypeOf(mine[0]!.published).toEqualTypeOf<boolean>();
   expectTypeOf(await Article.objects.first()).toEqualTypeOf<Article | null>();
   expectTypeOf(await Article.objects.count()).toEqualTypeOf<number>();
-  expectTypeOf(Article.objects.all().values('title')).toEqualTypeOf<QuerySet<ArticleTypes, { title: string }>>();
+  expectTypeOf(Article.objects.all().values('title')).toEqualTypeOf<Scoped<ArticleTypes, { title: string }>>();
 
   // Live events carry the queryset's row type.
   Article.objects.values('id', 'title').filter({ published: true }).subscribe({

@@ -6,7 +6,7 @@ import { expectTypeOf } from 'vitest';
 import { Article, type ArticleFields } from '../../src/generated/models.js';
 import type { Instance } from '../../src/index.js';
 import type { ArticleTypes } from '../../src/generated/models.js';
-import { useCreate, useObject, useQuerySet, useUpdate } from '../../src/react.js';
+import { useCreate, useObject, useQuerySet, useUpdate, type RowOf } from '../../src/react.js';
 
 export function typeChecks(): void {
   // Rows narrow to values(); full rows are instances.
@@ -14,6 +14,10 @@ export function typeChecks(): void {
   expectTypeOf(titles.rows).toEqualTypeOf<readonly Pick<ArticleFields, 'id' | 'title'>[]>();
   // @ts-expect-error a column not selected
   void titles.rows[0]?.content;
+  const picked = Article.objects.values('id', 'title');
+  expectTypeOf<RowOf<typeof picked>>().toEqualTypeOf<Pick<ArticleFields, 'id' | 'title'>>();
+  const withAuthor = useQuerySet(Article.objects.select_related('author').limit(5));
+  expectTypeOf(withAuthor.rows[0]?.author?.username).toEqualTypeOf<string | undefined>();
   const full = useQuerySet(Article.objects.filter({ published: true }));
   expectTypeOf(full.rows[0]).toEqualTypeOf<Instance<ArticleTypes> | undefined>();
 

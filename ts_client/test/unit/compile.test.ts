@@ -149,7 +149,7 @@ describe('Django-exact: query names, Q, relations in the same document', () => {
     const doc = Comment.objects.select_related('article__author').prefetch_related('article__tags').toGraphQL();
     expect(doc.query).toBe(
       'query comment_list { comment_list { id article_id author_id body status created_at '
-      + 'article { id title content author_id published created_at title_length reading_time tag_names '
+      + 'article { id title content author_id published created_at cover { name url } title_length reading_time tag_names '
       + 'author { id email username is_active created_at } '
       + 'tags(limit: 100) { id name } tags_count } } }');
     expect(() => (Article.objects.select_related as (p: string) => unknown)('comment_set')).toThrow(/prefetch_related/);

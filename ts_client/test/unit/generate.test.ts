@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { generate } from '../../codegen/generate.mjs';
 
 const generateTo = (outDir: string) =>
-  generate({ schemaPath: 'schema/schema.json', manifestPath: 'schema/models.json', outDir });
+  generate({ schemaPath: 'schema/schema.json', manifestPath: 'schema/models.json', outDir, importFrom: '../index.js' });
 
 describe('generator', () => {
   it('reproduces the committed src/generated from the committed schema files', () => {
