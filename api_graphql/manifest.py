@@ -19,6 +19,7 @@ from graphql import GraphQLSchema
 from graphql.utilities import introspection_from_schema
 
 from api_graphql import bulk, field_types, filters
+from api_graphql.aggregates import aggregate_manifest
 from api_graphql.computed import ComputedSpec
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.mutations import create_input_name, payload_name, update_input_name
@@ -174,6 +175,7 @@ def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, 
                             "input": scope_arguments_name(spec, s) if s.arguments else None}
                    for s in spec.scopes.values()},
         "scope_type": scope_input_name(spec) if spec.scopes else None,
+        "aggregates": aggregate_manifest(spec),
     }
 
 

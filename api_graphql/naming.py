@@ -54,7 +54,8 @@ RESERVED_TYPE_NAMES = frozenset({
 #: Names every model type derives from its own name (``Article`` -> ``ArticleFilter``).
 DERIVED_TYPE_SUFFIXES = (
     "Filter", "Order", "Edge", "Connection", "CreateInput", "UpdateInput", "Payload", "Change",
-    "Scope", "Aggregate", "Group",
+    "Scope", "Aggregate", "Group", "GroupBy", "GroupKey",
+    *(f"Aggregate{f}" for f in ("Sum", "Avg", "Min", "Max", "StdDev", "Variance", "CountDistinct")),
 )
 
 #: Root fields of our own.
@@ -65,7 +66,7 @@ RESERVED_ROOT_NAMES = frozenset({
 #: Root fields every model derives from its root name: ``{}`` is the root name.
 DERIVED_ROOT_FIELDS = (
     "{}", "{}_list", "{}_count", "{}_connection", "create_{}", "update_{}", "delete_{}",
-    "{}_changes",
+    "{}_changes", "{}_aggregate", "{}_group_by",
 )
 
 #: Enum values GraphQL forbids.

@@ -18,7 +18,7 @@ import strawberry
 from graphql import GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
-from api_graphql import filters, ordering, scalars, scopes, type_factory, types, uploads
+from api_graphql import aggregates, filters, ordering, scalars, scopes, type_factory, types, uploads
 from api_graphql.field_types import BY_NAME
 from api_graphql.model_graph import ModelGraph
 from api_graphql.queries import model_query_fields
@@ -93,6 +93,7 @@ def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
         ordering.build_model_order(spec, graph)
         types.build_model_type(spec, graph)
         types.build_connection_types(spec)
+        aggregates.build_aggregate_types(spec)
         build_mutation_inputs(spec, graph)
         bulk.build_bulk_types(spec, graph)
     types.build_generic_unions(graph)
@@ -100,6 +101,7 @@ def build_schema(registry: ExposureRegistry = site) -> BuiltSchema:
     root: list[RootField] = [*auth_fields(graph)]
     for spec in graph:
         root.extend(model_query_fields(spec))
+        root.extend(aggregates.aggregate_fields(spec))
         root.extend(model_mutation_fields(spec, graph))
         root.extend(bulk.model_bulk_fields(spec, graph))
     for contributor in _contributors:

@@ -775,6 +775,30 @@ def check_upsert(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
     cells.record("upsert", "refused: exists", problems)
 
 
+def check_aggregates(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """aggregate() and group_by count only the rows the role may read."""
+    user = world.users[role]
+    root = spec.root_name
+    pk_name = spec.pk.name
+    result = world.client(role)(f"""{{
+        a: {root}_aggregate {{ count count_distinct {{ {pk_name} }} }}
+        g: {root}_group_by(by: [{pk_name}], limit: 100) {{ key {{ {pk_name} }} count }} }}""")
+    if not any_readable(user, spec.model):
+        cells.record("aggregate", FORBIDDEN, expect_forbidden(result, ["a", "g"]))
+        return
+    problems = unexpected_errors(result)
+    data = result.get("data") or {}
+    readable = {pk_value(o) for o in rows_of(spec.model) if row_readable(user, o)}
+    aggregate = data.get("a") or {}
+    if aggregate.get("count") != len(readable) or \
+            (aggregate.get("count_distinct") or {}).get(pk_name) != len(readable):
+        problems.append(f"aggregate {aggregate!r} != {len(readable)} readable rows")
+    groups = {g["key"][pk_name] for g in data.get("g") or [] if g["count"] == 1}
+    if groups != readable:
+        problems.append(f"groups {sorted(groups)} != {sorted(readable)}")
+    cells.record("aggregate", f"{len(readable)} rows", problems)
+
+
 #: The smallest valid PNG (1x1): accepted by every file field of the demo and test apps.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -899,6 +923,7 @@ def test_permission_matrix(world: World, label: str, role: str, tmp_path: Path) 
     check_delete(world, spec, role, cells)
     check_computed(world, spec, role, cells)
     check_scopes(world, spec, role, cells)
+    check_aggregates(world, spec, role, cells)
     check_bulk_update(world, spec, role, cells)
     check_bulk_delete(world, spec, role, cells)
     check_upsert(world, spec, role, cells)

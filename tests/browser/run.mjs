@@ -2,8 +2,9 @@
 /**
  * `npm test`: end-to-end tests in a real browser against a real cluster.
  *
- * 1. Without Debian's chromium (/usr/bin/chromium) there is nothing to drive:
- *    say so and exit 0. playwright-core never downloads a browser.
+ * 1. Without Debian's chromium (/usr/bin/chromium) there is nothing to drive: fail
+ *    with the command that installs it (scripts/test runs scripts/test-tools first,
+ *    which does). playwright-core never downloads a browser.
  * 2. Type-check these files (strict, through their JSDoc).
  * 3. Build what the tests import or serve when it is missing: ts_client's dist/
  *    (the Node subscriber imports the package) and the /live/ page.
@@ -30,8 +31,8 @@ function run(cmd, args, options = {}) {
 }
 
 if (!existsSync(CHROMIUM)) {
-  console.log(`SKIPPED: the browser tests need Debian's chromium at ${CHROMIUM} (apt-get install -y chromium).`);
-  process.exit(0);
+  console.error(`FAILED: the browser tests need Debian's chromium at ${CHROMIUM}: sudo apt-get install -y chromium`);
+  process.exit(1);
 }
 
 console.log('== tsc (browser tests)');

@@ -36,7 +36,8 @@ import {
  *   fields: Record<string, FieldEntry>, relations: Record<string, RelationEntry>,
  *   computed?: Record<string, ComputedEntry>,
  *   scopes?: Record<string, {arguments: Record<string, ArgumentEntry>, input: string | null}>,
- *   scope_type?: string | null}} ModelEntry
+ *   scope_type?: string | null,
+ *   aggregates?: {field: string, group_by: string, numeric: string[], ordered: string[], countable: string[]}}} ModelEntry
  * @typedef {{version: number, scalars: Record<string, LookupSet>, models: Record<string, ModelEntry>}} Manifest
  */
 
@@ -338,6 +339,7 @@ function modelTypes(model, byLabel, setName, depth) {
     `  unique: ${union(['pk', ...uniqueFields])};`,
     `  methods: ${t}Methods;`,
     `  scopes: ${t}Scopes;`,
+    `  aggregates: { numeric: ${union(model.aggregates?.numeric ?? [])}; ordered: ${union(model.aggregates?.ordered ?? [])}; countable: ${union(model.aggregates?.countable ?? [])} };`,
     '}',
   );
   return lines;
@@ -380,7 +382,8 @@ function modelMeta(model, byLabel, setName) {
     relations,
     roots: { get: roots.get, list: roots.list, count: roots.count, create: roots.create, update: roots.update,
       delete: roots.delete, changes: roots.changes, bulk_update: roots.bulk_update, bulk_delete: roots.bulk_delete,
-      bulk_create: roots.bulk_create, get_or_create: roots.get_or_create, update_or_create: roots.update_or_create },
+      bulk_create: roots.bulk_create, get_or_create: roots.get_or_create, update_or_create: roots.update_or_create,
+      aggregate: model.aggregates?.field },
     inputs: {
       filter: model.filter_type, order: model.order_type, scope: model.scope_type ?? undefined,
       create: model.mutations.create?.input ?? undefined, update: model.mutations.update?.input ?? undefined,

@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { Article, User } from '../src/generated/models.js';
 import { tasks } from '../src/generated/tasks.js';
 import {
-  createClient, DoesNotExist, GraphQLRequestError, LookupError, TaskFailed, tokenAuth, type Client,
+  Avg, Count, createClient, DoesNotExist, GraphQLRequestError, LookupError, Max, TaskFailed, tokenAuth, type Client,
 } from '../src/index.js';
 
 const USER_FIELDS = ['id', 'username', 'email', 'is_active', 'created_at'] as const;
@@ -45,8 +45,17 @@ async function users(client: Client, query: URLSearchParams, id: string | undefi
   return { count: await qs.count(), results: await qs.offset(offset).limit(limit) };
 }
 
+/** `GET /api/articles/stats`: a dashboard of aggregates, one query on the server. */
+function stats(client: Client): Promise<unknown> {
+  return Article.objects.using(client).published().aggregate({
+    articles: Count(), authors: Count('author_id', { distinct: true }),
+    average_title: Avg('title_length'), longest_title: Max('title_length'), latest: Max('created_at'),
+  });
+}
+
 async function articles(client: Client, query: URLSearchParams, id: string | undefined): Promise<unknown> {
   const objects = Article.objects.using(client);
+  if (id === 'stats') return stats(client);
   if (id) {
     const article = await objects.get({ pk: id });
     return { ...article, tags: (await article.tags.values('name')).map((t) => t.name) };

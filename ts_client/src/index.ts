@@ -8,6 +8,10 @@ export {
 } from './queryset.js';
 export { Q, type Condition } from './q.js';
 export { backoff, isRetryable, Live, RETRYABLE_CODES, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';
+export {
+  Avg, Count, Max, Min, StdDev, Sum, Variance, type Aggregate, type AggregateFunction, type AggregateResult,
+  type AggregateSpec,
+} from './aggregates.js';
 export { compileKwargs, compileOrder, type Document } from './compile.js';
 export {
   DoesNotExist, GraphQLRequestError, LookupError, MultipleObjectsReturned, ValidationError,

@@ -5,6 +5,7 @@
  */
 import type { Client } from './client.js';
 import { getDefaultClient } from './client.js';
+import { aggregateDocument, flattenAggregate, type AggregateResult, type AggregateSpec } from './aggregates.js';
 import { callMethod } from './computed.js';
 import {
   bulkCreateDocument, bulkDeleteDocument, bulkUpdateDocument, changesDocument, compileOrder,
@@ -488,6 +489,17 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
     return out;
   }
 
+  /**
+   * Django's `aggregate()`: `await qs.aggregate({n: Count(), avg: Avg('title_length')})`,
+   * one query over this queryset's rows (scopes and filters; the user's row rules
+   * apply before aggregating). Ordering and slicing do not apply, as in Django.
+   */
+  async aggregate<S extends AggregateSpec<T>>(spec: S): Promise<AggregateResult<T, S>> {
+    const doc = aggregateDocument(this.model, spec, { filters: this.filterInput(), scopes: this.scopeInput() });
+    const data = await clientOf(this.binding).request<Record<string, Record<string, unknown>>>(doc.query, doc.variables);
+    return flattenAggregate(spec, data[this.model.roots.aggregate!] ?? {}) as AggregateResult<T, S>;
+  }
+
   /** `SELECT COUNT(*)`, honouring offset and limit like Django's sliced count. */
   async count(): Promise<number> {
     if (this.state.cache !== null) return this.state.cache.length;
@@ -717,6 +729,9 @@ export class Manager<T extends ModelTypes> {
   }
   count(): Promise<number> {
     return this.base().count();
+  }
+  aggregate<S extends AggregateSpec<T>>(spec: S): Promise<AggregateResult<T, S>> {
+    return this.base().aggregate(spec);
   }
   exists(): Promise<boolean> {
     return this.base().exists();

@@ -92,6 +92,8 @@ export interface ModelTypes {
   methods?: object;
   /** Manager / QuerySet methods offered as scopes: name -> its argument tuple. */
   scopes?: object;
+  /** The columns aggregate() takes per kind of function. */
+  aggregates?: { numeric: string; ordered: string; countable: string };
 }
 
 // ---- runtime metadata emitted by the generator ------------------------------------
@@ -138,6 +140,7 @@ export interface ModelMeta {
     bulk_create?: string;
     get_or_create?: string;
     update_or_create?: string;
+    aggregate?: string;
   };
   inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string; scope?: string };
   /** Manager / QuerySet methods offered as scopes (`Article.objects.published()`). */

@@ -29,6 +29,7 @@ export interface ArticleFilter {
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
 }
+export type ArticleGroupBy = "id" | "title" | "content" | "author_id" | "published" | "created_at";
 export interface ArticleLookupInput {
   title?: string | null;
   content?: string | null;
@@ -89,6 +90,7 @@ export interface CommentFilter {
   OR?: Array<CommentFilter> | null;
   NOT?: CommentFilter | null;
 }
+export type CommentGroupBy = "id" | "article_id" | "author_id" | "body" | "status" | "created_at";
 export interface CommentLookupInput {
   body?: string | null;
   status?: CommentStatus | null;
@@ -195,6 +197,7 @@ export interface ProfileFilter {
   OR?: Array<ProfileFilter> | null;
   NOT?: ProfileFilter | null;
 }
+export type ProfileGroupBy = "id" | "user_id" | "bio" | "website" | "role";
 export interface ProfileLookupInput {
   bio?: string | null;
   website?: string | null;
@@ -252,6 +255,7 @@ export interface TagFilter {
   OR?: Array<TagFilter> | null;
   NOT?: TagFilter | null;
 }
+export type TagGroupBy = "id" | "name";
 export interface TagLookupInput {
   name?: string | null;
 }
@@ -285,6 +289,7 @@ export interface TaskRunFilter {
   OR?: Array<TaskRunFilter> | null;
   NOT?: TaskRunFilter | null;
 }
+export type TaskRunGroupBy = "id" | "task_id" | "task_name" | "started_by_id" | "state" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at";
 export interface TaskRunOrder {
   id?: Ordering | null;
   task_id?: Ordering | null;
@@ -326,6 +331,7 @@ export interface UserFilter {
   OR?: Array<UserFilter> | null;
   NOT?: UserFilter | null;
 }
+export type UserGroupBy = "id" | "email" | "username" | "is_active" | "created_at";
 export interface UserLookupInput {
   email?: string | null;
   username?: string | null;
@@ -445,6 +451,7 @@ export interface TaskRunTypes extends ModelTypes {
   unique: "pk" | "id" | "task_id";
   methods: TaskRunMethods;
   scopes: TaskRunScopes;
+  aggregates: { numeric: "current" | "total" | "retries"; ordered: "id" | "task_id" | "task_name" | "started_by_id" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at"; countable: "id" | "task_id" | "task_name" | "started_by_id" | "state" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at" };
 }
 
 // myproject.user
@@ -515,6 +522,7 @@ export interface UserTypes extends ModelTypes {
   unique: "pk" | "id" | "email";
   methods: UserMethods;
   scopes: UserScopes;
+  aggregates: { numeric: never; ordered: "id" | "email" | "username" | "created_at"; countable: "id" | "email" | "username" | "is_active" | "created_at" };
 }
 
 // myproject.article
@@ -600,6 +608,7 @@ export interface ArticleTypes extends ModelTypes {
   unique: "pk" | "id";
   methods: ArticleMethods;
   scopes: ArticleScopes;
+  aggregates: { numeric: "title_length"; ordered: "id" | "title" | "content" | "author_id" | "created_at" | "title_length"; countable: "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length" };
 }
 
 // myproject.tag
@@ -656,6 +665,7 @@ export interface TagTypes extends ModelTypes {
   unique: "pk" | "id" | "name";
   methods: TagMethods;
   scopes: TagScopes;
+  aggregates: { numeric: never; ordered: "id" | "name"; countable: "id" | "name" };
 }
 
 // myproject.comment
@@ -724,6 +734,7 @@ export interface CommentTypes extends ModelTypes {
   unique: "pk" | "id";
   methods: CommentMethods;
   scopes: CommentScopes;
+  aggregates: { numeric: never; ordered: "id" | "article_id" | "author_id" | "body" | "created_at"; countable: "id" | "article_id" | "author_id" | "body" | "status" | "created_at" };
 }
 
 // myproject.profile
@@ -786,6 +797,7 @@ export interface ProfileTypes extends ModelTypes {
   unique: "pk" | "id" | "user_id";
   methods: ProfileMethods;
   scopes: ProfileScopes;
+  aggregates: { numeric: never; ordered: "id" | "user_id" | "bio" | "website"; countable: "id" | "user_id" | "bio" | "website" | "role" };
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -1052,7 +1064,8 @@ export const schema: SchemaMeta = {
         "get": "task_run",
         "list": "task_run_list",
         "count": "task_run_count",
-        "changes": "task_run_changes"
+        "changes": "task_run_changes",
+        "aggregate": "task_run_aggregate"
       },
       "inputs": {
         "filter": "TaskRunFilter",
@@ -1111,7 +1124,8 @@ export const schema: SchemaMeta = {
         "bulk_delete": "bulk_delete_user",
         "bulk_create": "bulk_create_user",
         "get_or_create": "get_or_create_user",
-        "update_or_create": "update_or_create_user"
+        "update_or_create": "update_or_create_user",
+        "aggregate": "user_aggregate"
       },
       "inputs": {
         "filter": "UserFilter",
@@ -1201,7 +1215,8 @@ export const schema: SchemaMeta = {
         "bulk_delete": "bulk_delete_article",
         "bulk_create": "bulk_create_article",
         "get_or_create": "get_or_create_article",
-        "update_or_create": "update_or_create_article"
+        "update_or_create": "update_or_create_article",
+        "aggregate": "article_aggregate"
       },
       "inputs": {
         "filter": "ArticleFilter",
@@ -1245,7 +1260,8 @@ export const schema: SchemaMeta = {
         "bulk_delete": "bulk_delete_tag",
         "bulk_create": "bulk_create_tag",
         "get_or_create": "get_or_create_tag",
-        "update_or_create": "update_or_create_tag"
+        "update_or_create": "update_or_create_tag",
+        "aggregate": "tag_aggregate"
       },
       "inputs": {
         "filter": "TagFilter",
@@ -1300,7 +1316,8 @@ export const schema: SchemaMeta = {
         "bulk_delete": "bulk_delete_comment",
         "bulk_create": "bulk_create_comment",
         "get_or_create": "get_or_create_comment",
-        "update_or_create": "update_or_create_comment"
+        "update_or_create": "update_or_create_comment",
+        "aggregate": "comment_aggregate"
       },
       "inputs": {
         "filter": "CommentFilter",
@@ -1346,7 +1363,8 @@ export const schema: SchemaMeta = {
         "bulk_delete": "bulk_delete_profile",
         "bulk_create": "bulk_create_profile",
         "get_or_create": "get_or_create_profile",
-        "update_or_create": "update_or_create_profile"
+        "update_or_create": "update_or_create_profile",
+        "aggregate": "profile_aggregate"
       },
       "inputs": {
         "filter": "ProfileFilter",

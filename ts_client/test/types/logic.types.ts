@@ -5,6 +5,7 @@
  */
 import { expectTypeOf } from 'vitest';
 import { Article } from '../../src/generated/models.js';
+import { Avg, Count, Max, StdDev, Sum } from '../../src/index.js';
 
 export async function computedChecks(): Promise<void> {
   const article = await Article.objects.get({ pk: 1 });
@@ -47,4 +48,21 @@ export async function scopeChecks(): Promise<void> {
   Article.objects.drafts();
   // @ts-expect-error published takes no argument
   Article.objects.published({ user: 1 });
+}
+
+export async function aggregateChecks(): Promise<void> {
+  const stats = await Article.objects.published().aggregate({
+    n: Count(), authors: Count('author_id', { distinct: true }), avg: Avg('title_length'),
+    total: Sum('title_length'), latest: Max('created_at'), spread: StdDev('title_length'),
+  });
+  expectTypeOf(stats.n).toEqualTypeOf<number>();
+  expectTypeOf(stats.authors).toEqualTypeOf<number>();
+  expectTypeOf(stats.avg).toEqualTypeOf<number | null>();
+  expectTypeOf(stats.latest).toEqualTypeOf<string | null>();
+  // @ts-expect-error a date has no sum
+  void Article.objects.aggregate({ bad: Sum('created_at') });
+  // @ts-expect-error no such column
+  void Article.objects.aggregate({ bad: Max('secret') });
+  // @ts-expect-error a property is Python: not aggregatable
+  void Article.objects.aggregate({ bad: Avg('reading_time') });
 }
