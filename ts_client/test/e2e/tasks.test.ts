@@ -34,7 +34,9 @@ describe('tasks from TypeScript', () => {
     for await (const state of run.progress()) seen.push(state);
     const states = seen.map((s) => s.state);
     expect(states.at(-1)).toBe('SUCCESS');
-    expect(states).toContain('PROGRESS');
+    // With Redis each state is pushed as it commits; embedded (in-memory layer), a worker's
+    // writes reach the server at its outbox poll, and states between polls arrive as one.
+    if (process.env.REDIS_URL) expect(states).toContain('PROGRESS');
     // Never backwards: each state at or after the one before it.
     const ranks = states.map((s) => ORDER.indexOf(s));
     expect(ranks.every((r, i) => r >= 0 && (i === 0 || r >= ranks[i - 1]!))).toBe(true);
