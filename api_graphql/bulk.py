@@ -43,6 +43,7 @@ from api_graphql.mutations import (
     Refused,
     _integrity,
     create_input_name,
+    input_annotation,
     update_input_name,
     writable_fields,
     writable_relations,
@@ -51,7 +52,6 @@ from api_graphql.reader import restrict
 from api_graphql.root_fields import RootField
 from api_graphql.selection import TYPENAME, FieldSelection
 from api_graphql.type_factory import REQUIRED
-from api_graphql.types import scalar_annotation
 
 if TYPE_CHECKING:
     from api_graphql.context import RequestContext
@@ -93,7 +93,7 @@ def bulk_root_names(spec: ModelSpec) -> dict[str, str]:
 
 def _lookup_fields(spec: ModelSpec) -> dict[str, Any]:
     """What a lookup may name: plain columns and foreign keys (by pk), all optional."""
-    lookup: dict[str, Any] = {f.name: scalar_annotation(f) | None
+    lookup: dict[str, Any] = {f.name: input_annotation(f) | None
                               for f in writable_fields(spec) if not f.is_file}
     for relation in writable_relations(spec):
         if relation.kind == "forward":

@@ -22,8 +22,6 @@ DEFAULT_DENY = (
     "realtime.*",
 )
 
-#: Field names that never leave the server, whatever the configuration says.
-SECRET_FIELD_PATTERNS = ("password", "secret", "token", "session_data", "session_key", "api_key")
 
 
 @dataclass(frozen=True)
@@ -31,6 +29,8 @@ class GraphQLSettings:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     hidden_fields: tuple[str, ...] = ()
+    #: ``"app.model.field"`` entries that only look secret (api_graphql/secrets.py).
+    not_secret: tuple[str, ...] = ()
     default_page_size: int = 100
     max_page_size: int = 1000
     max_depth: int = 12
@@ -71,6 +71,8 @@ class GraphQLSettings:
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_files: int = 10
     upload_content_types: tuple[str, ...] = ()
+    #: Named URLs left out of the generated client's ``urls`` (fnmatch patterns).
+    urls_exclude: tuple[str, ...] = ("admin:*",)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,6 +80,7 @@ _KEYS = {
     "INCLUDE": "include",
     "EXCLUDE": "exclude",
     "HIDDEN_FIELDS": "hidden_fields",
+    "NOT_SECRET": "not_secret",
     "DEFAULT_PAGE_SIZE": "default_page_size",
     "MAX_PAGE_SIZE": "max_page_size",
     "MAX_DEPTH": "max_depth",
@@ -107,6 +110,7 @@ _KEYS = {
     "UPLOAD_MAX_BYTES": "upload_max_bytes",
     "UPLOAD_MAX_FILES": "upload_max_files",
     "UPLOAD_CONTENT_TYPES": "upload_content_types",
+    "URLS_EXCLUDE": "urls_exclude",
 }
 
 

@@ -1,7 +1,7 @@
 """The consistency cursor: read-your-writes across workers without a query per read.
 
 Every mutation answered over HTTP carries ``X-Consistency-Cursor``: the stream
-positions its writes reached (``myproject.article:42,myproject.user:7``). A client
+positions once its writes were sequenced (``myproject.article:42,myproject.user:7``). A client
 that sends the latest cursor it got back with its next requests gets answers at
 least that fresh from any worker: one whose in-memory versions (``RESULT_CACHE =
 "stream"``) have not reached the cursor yet asks the database instead of serving
@@ -31,6 +31,11 @@ def collecting() -> Iterator[Cursor]:
         yield written
     finally:
         _written.reset(token)
+
+
+def collecting_now() -> bool:
+    """Whether a request is collecting its writes' positions (see :func:`collecting`)."""
+    return _written.get() is not None
 
 
 def note(label: str, seq: int) -> None:

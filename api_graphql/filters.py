@@ -100,6 +100,18 @@ def build_model_filter(spec: ModelSpec, graph: ModelGraph) -> None:
     )
 
 
+def _lookup_q(field: FieldSpec, kind: ScalarKind, path: str, lookup: str, operand: Any) -> Q:
+    """``path__lookup=operand``, for a lookup the column's field registers; a foreign
+    key column has no ``range`` (Django's related lookups stop at comparisons), so a
+    range there is the pair of bounds."""
+    if kind is field.kind and field.django_field.get_lookup(lookup) is None:
+        if lookup == "range":
+            low, high = operand
+            return Q((f"{path}__gte", low)) & Q((f"{path}__lte", high))
+        raise GraphQLUserError(f"'{path}' does not support the lookup '{lookup}'.")
+    return Q((f"{path}__{lookup}", operand))
+
+
 @dataclass
 class CompiledFilter:
     q: Q
@@ -178,7 +190,7 @@ class FilterCompiler:
                 )
                 continue
             converted = self._operand(field, kind, lookup, operand, path)
-            parts.append(Q((f"{path}__{lookup}", converted)))
+            parts.append(_lookup_q(field, kind, path, lookup, converted))
         return functools.reduce(operator.and_, parts, Q())
 
     def _operand(self, field: FieldSpec, kind: ScalarKind, lookup: str, operand: Any,

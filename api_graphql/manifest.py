@@ -27,6 +27,7 @@ from api_graphql.ordering import DIRECTIONS
 from api_graphql.schema import BuiltSchema
 from api_graphql.scopes import scope_arguments_name, scope_input_name
 from api_graphql.signatures import manifest_arguments
+from api_graphql.url_functions import url_manifest
 
 MANIFEST_VERSION = 1
 #: Lookups whose operand is not the column's own scalar.
@@ -53,8 +54,8 @@ def _lookups(field: FieldSpec) -> tuple[list[str], dict[str, str]]:
 def _field(spec: ModelSpec, field: FieldSpec) -> dict[str, Any]:
     django_field = field.django_field
     lookups, transforms = _lookups(field)
-    if field.is_file:
-        graphql_type = "File"
+    if field.kind.shape is not None:
+        graphql_type = field.kind.shape
     elif field.enum is not None:
         graphql_type = field.enum.type_name
     elif django_field.primary_key:
@@ -216,6 +217,7 @@ def build_manifest(built: BuiltSchema) -> dict[str, Any]:
                  if name in roots["query"] or name in roots["mutation"]},
         "change_ops": list(getattr(change_op, "values", {}) or {}),
         "models": {spec.label: _model(spec, graph, built) for spec in graph},
+        "urls": url_manifest(),
     }
 
 

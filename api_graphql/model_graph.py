@@ -7,7 +7,7 @@ manifest) is derived from these specs, so a fact about a model is computed once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,8 +15,8 @@ from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelatio
 from django.db import models
 from django.db.models.fields.related import ForeignObject, ForeignObjectRel
 
-from api_graphql import field_types
-from api_graphql.conf import SECRET_FIELD_PATTERNS, graphql_settings
+from api_graphql import field_types, secrets
+from api_graphql.conf import graphql_settings
 from api_graphql.field_types import ScalarKind
 from api_graphql.naming import (
     enum_type_name,
@@ -53,10 +53,17 @@ class FieldSpec:
     nullable: bool
     enum: EnumSpec | None = None
     editable: bool = True
+    #: How a non-null value becomes its JSON form (None: as it is); see field_types.
+    encode: Callable[[Any], Any] | None = None
 
     @property
     def is_file(self) -> bool:
         return self.kind is field_types.FILE
+
+    @property
+    def many_values(self) -> bool:
+        """A column holding a list (django-countries' ``multiple=True``)."""
+        return bool(getattr(self.django_field, "multiple", False))
 
 
 @dataclass(frozen=True)
@@ -147,15 +154,14 @@ class ModelGraph:
         return spec
 
 
-def is_secret(name: str) -> bool:
-    lowered = name.lower()
-    return any(pattern in lowered for pattern in SECRET_FIELD_PATTERNS)
-
-
-def _visible(model: type[models.Model], name: str, config: ModelConfig) -> bool:
-    if is_secret(name):
-        return False
+def _visible(model: type[models.Model], name: str, config: ModelConfig,
+             django_field: object = None) -> bool:
     label = model._meta.label_lower
+    revealed = [*config.not_secret,
+                *(entry.rsplit(".", 1)[1] for entry in graphql_settings().not_secret
+                  if entry.lower().rsplit(".", 1)[0] == label)]
+    if secrets.is_secret(model, name, django_field, revealed):
+        return False
     hidden = {h.lower() for h in graphql_settings().hidden_fields}
     if f"{label}.{name}".lower() in hidden or name in set(config.exclude):
         return False
@@ -185,18 +191,22 @@ def _model_spec(model: type[models.Model], type_name: str, config: ModelConfig) 
     for django_field in opts.concrete_fields:
         is_fk = isinstance(django_field, ForeignObject)
         name = django_field.attname if is_fk else django_field.name
-        if not django_field.primary_key and not _visible(model, django_field.name, config):
+        if not django_field.primary_key and not _visible(model, django_field.name, config,
+                                                        django_field):
             continue
-        enum = None if is_fk else _enum(model, type_name, django_field)
+        kind = field_types.scalar_kind(django_field)
+        # A shaped value (a country's {code name}) is its own type, not an enum.
+        enum = None if is_fk or kind.shape else _enum(model, type_name, django_field)
         fields[name] = FieldSpec(
             name=name,
             attname=django_field.attname,
             django_field=django_field,
-            kind=field_types.scalar_kind(django_field),
+            kind=kind,
             # A blank choices field stores "" (no member): the enum reads it as null.
             nullable=bool(django_field.null or (enum is not None and django_field.blank)),
             enum=enum,
             editable=bool(django_field.editable) and not django_field.primary_key,
+            encode=field_types.encoder(django_field, kind),
         )
     pk_spec = fields[pk_field.attname]
     return ModelSpec(

@@ -18,13 +18,12 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import Q
 
-from api_graphql import type_factory, uploads
+from api_graphql import type_factory, types, uploads
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.root_fields import RootField
 from api_graphql.selection import TYPENAME, FieldSelection
 from api_graphql.type_factory import REQUIRED
-from api_graphql.types import scalar_annotation
 
 if TYPE_CHECKING:
     from api_graphql.context import RequestContext
@@ -59,8 +58,9 @@ def writable_fields(spec: ModelSpec) -> list[FieldSpec]:
 
 
 def input_annotation(field: FieldSpec) -> Any:
-    """What an input takes for a column: a file field takes an Upload."""
-    return uploads.Upload | None if field.is_file else scalar_annotation(field)
+    """What an input takes for a column: a file field takes an Upload, a shaped one
+    (money, a country) its scalar."""
+    return uploads.Upload | None if field.is_file else types.input_annotation(field)
 
 
 def writable_relations(spec: ModelSpec) -> list[RelationSpec]:

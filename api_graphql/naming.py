@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import site
+import sys
 import sysconfig
 from collections.abc import Iterable
 from pathlib import Path
@@ -46,8 +47,9 @@ RESERVED_TYPE_NAMES = frozenset({
         "String", "Int", "Float", "Boolean", "ID", "DateTime", "Date", "Time", "Decimal",
         "UUID", "Duration", "Base64", "BigInt", "JSON")),
     # Root and shared object types.
-    "Query", "Mutation", "Subscription", "File", "PageInfo", "Ordering", "CurrentUser",
-    "LoginPayload", "TokenPayload", "FieldError", "ManyToManyInput", "ObjectReference",
+    "Query", "Mutation", "Subscription", "File", "Money", "Country", "PageInfo", "Ordering",
+    "CurrentUser", "LoginPayload", "TokenPayload", "FieldError", "ManyToManyInput",
+    "ObjectReference",
     "ChangeOp", "Node", "Connection", "Edge", "Error",
 })
 
@@ -151,12 +153,15 @@ def _package_dirs() -> tuple[Path, ...]:
     return tuple(Path(d).resolve() for d in dirs if d)
 
 
-def is_package_app(app_label: str, project_apps: Iterable[str] = ()) -> bool:
-    """Whether an app comes from an installed distribution rather than the project."""
-    if app_label in set(project_apps):
+def is_package_app(model: type[models.Model], project_apps: Iterable[str] = ()) -> bool:
+    """Whether a model's app comes from an installed distribution, not the project."""
+    if model._meta.app_label in set(project_apps):
         return False
-    path = Path(apps.get_app_config(app_label).path).resolve()
-    return any(path.is_relative_to(d) for d in _package_dirs())
+    try:
+        path = Path(apps.get_app_config(model._meta.app_label).path)
+    except LookupError:  # a model outside INSTALLED_APPS: where its module is
+        path = Path(getattr(sys.modules.get(model.__module__), "__file__", None) or ".")
+    return any(path.resolve().is_relative_to(d) for d in _package_dirs())
 
 
 def type_names(
@@ -192,7 +197,7 @@ def type_names(
                 f"{model._meta.label}: type_name {name!r} (or a name it derives) is taken")
         claim(name, model)
 
-    package = {m: is_package_app(m._meta.app_label, project_apps) for m in model_list}
+    package = {m: is_package_app(m, project_apps) for m in model_list}
     for model in sorted((m for m in model_list if m not in result),
                         key=lambda m: package[m]):  # stable: keeps registry order
         prefixed = pascal_case(model._meta.app_label) + graphql_name(model.__name__)

@@ -18,9 +18,11 @@ from operator import itemgetter
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
-from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 
+from api_graphql import shapes
 from api_graphql.computed import ComputedSpec, Instances, annotation_subquery, evaluate
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.filters import FilterCompiler
@@ -56,7 +58,7 @@ def wire_converter(field: FieldSpec) -> Callable[[Any], Any] | None:
         if all(name == value for value, name in names.items()):
             return None
         return names.get
-    return field.kind.to_wire
+    return field.encode
 
 
 def crosses_many(model: Any, q: Q) -> bool:
@@ -318,8 +320,8 @@ class Reader:
         if name in spec.fields:
             field = spec.fields[name]
             position = query.column(prefix + field.attname)
-            if field.is_file:
-                return _file_producer(field, child, position)
+            if field.kind.shape is not None:
+                return shapes.producer(field, child, position, prefix, query.column)
             convert = wire_converter(field)
             if convert is None:
                 return position
@@ -450,12 +452,11 @@ class Reader:
             target, child.args.get("filters")).q
         if rule is not True:
             condition &= rule
-        if not prefix:
-            # A correlated subquery: the count comes back with the row itself.
+        if not prefix and relation.key_on_remote is None:
+            # A correlated subquery: the count comes back with the row itself. Not for
+            # a key spelled differently on the other side (a text object id): SQL's
+            # cast of a UUID is not Python's str on every database (SQLite: no dashes).
             outer: Any = OuterRef(relation.local_key)
-            if relation.key_on_remote is not None:
-                remote_field: Any = target.model._meta.get_field(relation.remote_path or "")
-                outer = Cast(outer, output_field=remote_field.clone())  # text object ids
             counted = restrict(self._related(relation, target, outer), condition)
             subquery = Subquery(counted.order_by().values(relation.remote_path or "")
                                 .annotate(n=Count("pk", distinct=True)).values("n"),
@@ -494,8 +495,11 @@ class Reader:
                 readable = self.scope.readable(target) if target is not None else None
                 if target is None or readable is None:
                     continue
+                keys_of_target = _as_keys(target, ids)
+                if not keys_of_target:
+                    continue
                 children = child.variants.get(target.type_name, {})
-                fetched = self.nodes(target, readable.filter(pk__in=ids), children)
+                fetched = self.nodes(target, readable.filter(pk__in=keys_of_target), children)
                 for pk, node in fetched.keyed(target.pk.attname).items():
                     found[(ct_id, str(pk))] = node
             return found
@@ -503,6 +507,19 @@ class Reader:
         later = Later(key, fetch, None)
         query.later.append(later)
         return later.producer()
+
+
+def _as_keys(spec: ModelSpec, ids: list[str]) -> list[Any]:
+    """The object ids of generic foreign keys that can be keys of ``spec`` (an id of
+    another type points at no row, as the ORM's GenericForeignKey finds none)."""
+    to_python = spec.model._meta.pk.to_python
+    keys = []
+    for raw in ids:
+        try:
+            keys.append(to_python(raw))
+        except (ValidationError, ValueError, TypeError):
+            continue
+    return keys
 
 
 def _windowed_rows(qs: QuerySet, columns: list[str]) -> list[Row]:
@@ -538,30 +555,6 @@ def _parent_key(relation: RelationSpec, query: Query, prefix: str) -> Callable[[
     if convert is None:
         return itemgetter(position)
     return lambda row: None if row[position] is None else convert(row[position])
-
-
-def _file_producer(field: FieldSpec, child: FieldSelection, position: int) -> Producer:
-    storage = field.django_field.storage  # type: ignore[attr-defined]
-    parts = [(key, part.name) for key, part in (child.children or {}).items()]
-
-    def file_value(row: Row) -> dict[str, Any] | None:
-        name = row[position]
-        if not name:
-            return None
-        result: dict[str, Any] = {}
-        for key, part in parts:
-            if part == "name":
-                result[key] = name
-            elif part == "url":
-                try:
-                    result[key] = storage.url(name)
-                except Exception:
-                    result[key] = None
-            else:
-                result[key] = "File"
-        return result
-
-    return file_value
 
 
 def children_named(children: Children, name: str) -> list[FieldSelection]:

@@ -22,6 +22,7 @@ A project configures a model without touching it, in settings or in an app's
 from __future__ import annotations
 
 import fnmatch
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
@@ -30,7 +31,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.module_loading import autodiscover_modules
 
+from api_graphql import secrets
 from api_graphql.conf import DEFAULT_DENY, graphql_settings
+
+logger = logging.getLogger(__name__)
 
 Action = Literal["view", "add", "change", "delete"]
 #: What a rule answers: every row (True), no row (False) or the rows matching a Q.
@@ -45,6 +49,9 @@ class ModelConfig:
     fields: Iterable[str] | None = None
     #: Fields never exposed (secrets are hidden whatever this says).
     exclude: Iterable[str] = ()
+    #: Fields whose names only look secret (``public_key``), exposed all the same;
+    #: see api_graphql/secrets.py.
+    not_secret: Iterable[str] = ()
     #: Mutations offered: any of "create", "update", "delete"; False or () for none.
     mutations: bool | Iterable[str] = True
     #: Whether the bulk writes of the offered mutations are offered too (bulk_update,
@@ -129,12 +136,26 @@ class ExposureRegistry:
             if model in self._excluded or _matches(label, conf.exclude):
                 continue
             explicit = model in self._configs or _matches(label, conf.include)
-            if not explicit and _matches(label, DEFAULT_DENY):
+            if not explicit and (_matches(label, DEFAULT_DENY)
+                                 or secrets.is_credential_model(label)):
                 continue
-            if model._meta.pk is None or getattr(model._meta, "is_composite_pk", False):
+            if model._meta.pk is None:
+                continue
+            if getattr(model._meta, "is_composite_pk", False):
+                _warn_once(label, "api_graphql: %s has a composite primary key, which the API "
+                           "does not address yet; not exposed", label)
                 continue
             result.append(model)
         return result
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(key: str, message: str, *args: Any) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        logger.warning(message, *args)
 
 
 def _matches(label: str, patterns: Iterable[str]) -> bool:

@@ -8,20 +8,30 @@ from typing import Any
 import strawberry
 from strawberry.types.unset import UNSET
 
-from api_graphql import naming, type_factory
+from api_graphql import naming, shapes, type_factory
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.reader import COUNT_SUFFIX
 from api_graphql.signatures import graphql_arguments
 
-FILE_TYPE = "File"
 PAGE_INFO_TYPE = "PageInfo"
+
+
+def input_annotation(field: FieldSpec) -> Any:
+    """What a mutation takes for a column: a shaped one takes its scalar (the amount,
+    the country codes)."""
+    if field.kind.shape is None or field.is_file:
+        return scalar_annotation(field)
+    annotation = field.kind.annotation
+    if field.many_values:
+        return type_factory.list_of(annotation)
+    return annotation | None if field.nullable else annotation
 
 
 def scalar_annotation(field: FieldSpec) -> Any:
     if field.django_field.primary_key:
         return strawberry.ID
-    if field.is_file:
-        return type_factory.ref(FILE_TYPE) | None
+    if field.kind.shape is not None:
+        return shapes.annotation(field)
     if field.enum is not None:
         annotation = type_factory.ref(field.enum.type_name)
     else:
@@ -85,10 +95,7 @@ def build_model_type(spec: ModelSpec, graph: ModelGraph) -> None:
 
 
 def build_shared_types() -> None:
-    type_factory.object_type(
-        FILE_TYPE, {"name": str, "url": str | None},
-        description="A stored file: its name in storage and its URL.",
-    )
+    shapes.build_shared_types()
     type_factory.object_type(
         PAGE_INFO_TYPE,
         {

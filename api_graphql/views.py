@@ -24,7 +24,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from api_graphql import consistency, logs, tokens, uploads
+from api_graphql import consistency, encoding, logs, tokens, uploads
 from api_graphql.conf import graphql_settings
 from api_graphql.context import RequestContext
 from api_graphql.errors import GraphQLUserError
@@ -37,7 +37,7 @@ JSON = "application/json"
 
 
 def _response(body: dict[str, Any], status: int, content_type: str) -> HttpResponse:
-    return HttpResponse(orjson.dumps(body), status=status, content_type=content_type)
+    return HttpResponse(encoding.dumps_or_error(body), status=status, content_type=content_type)
 
 
 def _errors(message: str, code: str) -> dict[str, Any]:

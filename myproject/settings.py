@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from corsheaders.defaults import default_headers
+
 from myproject.environment import (
     celery_broker,
     channel_layer_from_url,
@@ -23,6 +25,14 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-demo-key-change-me-" + "x" * 24
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A front end on another origin (a Vite dev server, say): django-cors-headers answers its
+# preflights and lets it send the session cookie; CSRF_TRUSTED_ORIGINS and
+# GRAPHQL_WS_ALLOWED_ORIGINS name the same origins (docs/OPERATIONS.md, "Other origins").
+# Off unless configured, so same-origin deployments keep the loop path's middleware set.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = (*default_headers, "x-consistency-cursor")
+CORS_EXPOSE_HEADERS = ["X-Consistency-Cursor"]
 
 INSTALLED_APPS = [
     "daphne",
@@ -33,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "corsheaders",
     "api_graphql",
     "api_graphql.tasks",
     "realtime",
@@ -42,10 +53,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "realtime.metrics.ServerErrorCounter",  # outermost: it must see every 500
     "django.middleware.security.SecurityMiddleware",
+    *(["corsheaders.middleware.CorsMiddleware"] if CORS_ALLOWED_ORIGINS else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django views accept the API's bearer tokens too (ts_client's client.fetch).
+    "api_graphql.middleware.BearerTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("live/", views.live, name="live"),
+    path("articles/<int:pk>/", views.article_detail, name="article_detail"),
     path("exports/<str:name>", views.export_download, name="export-download"),
     path("", include("api_graphql.urls")),
 ]

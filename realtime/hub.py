@@ -34,6 +34,7 @@ from realtime import render, triggers
 from realtime.capture import concrete, exposed_models
 from realtime.conf import realtime_settings
 from realtime.events import MESSAGE_TYPE, ChangeEvent, layer_group
+from realtime.outage import database_outage, layer_outage, quiet_channels_redis
 from realtime.publisher import by_model, send_to_layer
 from realtime.sequencer import position
 from realtime.versions import table as versions
@@ -68,33 +69,14 @@ def database(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 TRANSIENT = (OperationalError, InterfaceError)
 #: How long a new subscription waits for the database before it is told UNAVAILABLE.
 OPEN_PATIENCE = 30.0
-RETRY_FIRST, RETRY_MAX = 0.05, 1.0
+RETRY_FIRST, RETRY_MAX = 0.05, 0.5
 
 
 class Unavailable(Exception):
     """The database stayed unreachable longer than a subscription can wait for it."""
 
 
-class Outage:
-    """Logs a database outage once when it starts and once when it ends, however many
-    retries run meanwhile (a restart would otherwise log a warning per attempt)."""
-
-    def __init__(self) -> None:
-        self.since: float | None = None
-
-    def failed(self, error: BaseException) -> None:
-        if self.since is None:
-            self.since = time.monotonic()
-            logger.warning("realtime: database unavailable, retrying: %s", error)
-
-    def recovered(self) -> None:
-        if self.since is not None:
-            logger.warning("realtime: database back after %.1f s",
-                           time.monotonic() - self.since)
-            self.since = None
-
-
-outage = Outage()
+outage = database_outage
 
 
 async def with_retries(function: Callable[..., Any], *args: Any,
@@ -194,6 +176,7 @@ class SubscriptionHub:
             return
         self._started = True
         if self.layer is not None:
+            quiet_channels_redis()
             self.channel = await self.layer.new_channel()
             await self.layer.group_add(SESSION_GROUP, self.channel)
             if self.distributed:
@@ -371,7 +354,9 @@ class SubscriptionHub:
         try:
             await send_to_layer(self.layer, events)
         except Exception as error:
-            logger.warning("realtime: could not forward %d events: %s", len(events), error)
+            layer_outage.failed(error)
+        else:
+            layer_outage.recovered()
 
     async def _receive(self) -> None:
         assert self.layer is not None and self.channel is not None
@@ -381,8 +366,8 @@ class SubscriptionHub:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                logger.warning("realtime: channel layer receive failed: %s", error)
-                await asyncio.sleep(1)
+                layer_outage.failed(error)
+                await asyncio.sleep(0.2)
                 continue
             kind = message.get("type")
             if kind == MESSAGE_TYPE:

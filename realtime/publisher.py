@@ -24,7 +24,8 @@ from django.db import DatabaseError
 from api_graphql import consistency
 from realtime.conf import realtime_settings
 from realtime.events import ChangeEvent, layer_group, layer_message
-from realtime.sequencer import assign_sequence
+from realtime.outage import layer_outage
+from realtime.sequencer import all_positions, assign_sequence
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,12 @@ def flush_committed(using: str = "default") -> None:
         return
     if events:
         publish(events)
+    if consistency.collecting_now():
+        # A hub woken by the triggers' NOTIFY may have sequenced this transaction's
+        # records before this pass: the committed positions cover them either way.
+        with contextlib.suppress(DatabaseError):
+            for label, seq in all_positions(using).items():
+                consistency.note(label, seq)
 
 
 def by_model(events: list[ChangeEvent]) -> dict[str, list[ChangeEvent]]:
@@ -89,7 +96,9 @@ class BackgroundSender:
             layer = get_channel_layer(realtime_settings().channel_layer)
             await send_to_layer(layer, events)
         except Exception as error:  # the outbox still has them; the hubs' poll will
-            logger.warning("realtime: could not publish %d events: %s", len(events), error)
+            layer_outage.failed(error)
+        else:
+            layer_outage.recovered()
 
     def drain(self, timeout: float = 2.0) -> None:
         for future in list(self.pending):

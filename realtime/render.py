@@ -15,6 +15,7 @@ import orjson
 from django.db import InterfaceError, OperationalError
 from django.db.models import Min, Q
 
+from api_graphql import encoding
 from api_graphql.context import RequestContext
 from api_graphql.filters import FilterCompiler
 from api_graphql.model_graph import ModelSpec
@@ -87,7 +88,17 @@ def payload(group: SubscriptionGroup, op: str, seq: int, pk: str | None = None,
             event[key] = list(changed) if changed is not None else None
         elif name == TYPENAME:
             event[key] = f"{group.spec.type_name}Change"
-    return orjson.dumps({"data": {selection.key: event}}).decode()
+    try:
+        return encoding.dumps({"data": {selection.key: event}}).decode()
+    except TypeError:
+        # The event still goes out (and the subscription lives on), its node an error.
+        logger.exception("realtime: %s", encoding.ENCODING_FAILED)
+        errors = []
+        for key, child in (selection.children or {}).items():
+            if child.name == "node":
+                event[key] = None
+                errors.append(encoding.encoding_error([selection.key, key]))
+        return orjson.dumps({"data": {selection.key: event}, "errors": errors}).decode()
 
 
 def marker(group: SubscriptionGroup, op: str, seq: int) -> str:

@@ -49,6 +49,7 @@ def main() -> None:
                 article.save()
 
         attempt(save)
+        print(f"saved {index} {time.time():.6f}", flush=True)
         if pause:
             time.sleep(pause)
     print("done", flush=True)

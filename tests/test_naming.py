@@ -48,7 +48,7 @@ def test_package_models_carry_their_app_label_and_project_models_keep_theirs() -
     from django.contrib.auth.models import Group
     from django.contrib.contenttypes.models import ContentType
 
-    project = [m for m in apps.get_models() if not naming.is_package_app(m._meta.app_label)]
+    project = [m for m in apps.get_models() if not naming.is_package_app(m)]
     packages = [Group, ContentType]
     alone = naming.type_names(project)
     together = naming.type_names([*packages, *project])  # a package listed first, too

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
 
-from tests.instances import PostgresInstance, postgres_bin
+from tests.instances import PostgresInstance, RedisInstance, postgres_bin
 from tests.servers import ROOT, DaphneServer, child_environment
 from tests.ws_client import GraphQLSocket
 
@@ -25,6 +29,55 @@ CHANGES = """subscription($after: String) {
     article_changes(after: $after) { op cursor pk } }"""
 
 
+TS_CLIENT = ROOT / "ts_client"
+
+
+class NodeSubscriber:
+    """ts_client's own live subscription (Client.live, graphql-ws) in a Node process,
+    bundled from ts_client/test/fault/live-client.ts; one line per event and status."""
+
+    def __init__(self, url: str, bundle: Path) -> None:
+        self.process = subprocess.Popen(["node", str(bundle), url], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        self.events: list[tuple[int, str, str]] = []
+        self.statuses: list[str] = []
+        self.other: list[str] = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            kind, _, rest = line.strip().partition(" ")
+            if kind == "event":
+                cursor, op, pk = rest.split()
+                if op not in ("READY", "RESYNC"):
+                    self.events.append((int(cursor), op, pk))
+                elif op == "RESYNC":
+                    self.other.append(line)
+            elif kind == "status":
+                self.statuses.append(rest)
+            else:
+                self.other.append(line)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None and self.statuses[-1:] == ["ready"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def bundle_ts_client(directory: Path) -> Path:
+    out = directory / "live-client.cjs"  # CommonJS: ws requires Node's modules
+    subprocess.run([str(TS_CLIENT / "node_modules" / ".bin" / "esbuild"),
+                    "test/fault/live-client.ts", "--bundle", "--platform=node", "--format=cjs",
+                    f"--outfile={out}", "--log-level=warning"], cwd=TS_CLIENT, check=True,
+                   timeout=120)
+    return out
+
+
 class Database:
     def __init__(self, instance: PostgresInstance, name: str) -> None:
         self.instance = instance
@@ -32,7 +85,7 @@ class Database:
         self.url = instance.url(name) + "?pool_max_size=4"
 
     def env(self, **extra: str) -> dict[str, str]:
-        return child_environment(DATABASE_URL=self.url, REDIS_URL="", **extra)
+        return child_environment(**{"DATABASE_URL": self.url, "REDIS_URL": "", **extra})
 
     def sql(self, query: str) -> str:
         return self.instance.psql(query, self.name)
@@ -67,6 +120,8 @@ class Subscriber:
         self.cursor: str | None = None
         self.failures: list[Any] = []
         self.resumes = 0
+        #: pk -> when its first event arrived
+        self.arrived: dict[str, float] = {}
         self.ready = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -99,6 +154,7 @@ class Subscriber:
                         self.ready.set()
                         continue
                     self.events.append((int(change["cursor"]), change["op"], change["pk"]))
+                    self.arrived.setdefault(change["pk"], time.time())
                     self.cursor = change["cursor"]
             except (TimeoutError, websockets.ConnectionClosed, OSError):
                 self.resumes += 1
@@ -294,3 +350,125 @@ def test_notify_wakes_the_hub_for_a_write_made_in_psql(database: Database) -> No
         {"op": "CREATED", "changed_fields": None, "node": {"title": "from psql"}},
         {"op": "UPDATED", "changed_fields": ["title"], "node": {"title": "edited in psql"}},
     ]
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisInstance]:
+    instance = RedisInstance().start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+def test_every_change_reaches_every_subscriber_through_every_fault(
+        database: Database, redis: RedisInstance, tmp_path: Path) -> None:
+    """Two workers on our own PostgreSQL and Redis, resuming subscribers on both, 1,000
+    autocommit saves from a shell-like process; meanwhile a worker is killed with
+    SIGKILL (and started again), Redis restarts and PostgreSQL restarts. Every
+    subscriber receives every change once, in cursor order, and is alive at the end."""
+    total, subscribers_count = 1000, 12
+    env = database.env(REDIS_URL=redis.url, REDIS_PREFIX="faults")
+    workers = [DaphneServer(**env).start(), DaphneServer(**env).start()]
+    start = int(database.sql("SELECT coalesce(max(seq), 0) FROM realtime_changerecord "
+                             "WHERE model = 'myproject.article'"))
+    faults: dict[str, float] = {}
+    bundle = bundle_ts_client(tmp_path)
+    node: NodeSubscriber | None = None
+    try:
+        async def scenario() -> list[Subscriber]:
+            urls = [w.ws for w in workers]
+            subscribers = [Subscriber(urls[i % 2:] + urls[:i % 2]).start()
+                           for i in range(subscribers_count)]
+            for subscriber in subscribers:
+                await asyncio.wait_for(subscriber.ready.wait(), 60)
+            nonlocal node
+            node = NodeSubscriber(workers[0].http + "/graphql", bundle)  # the one killed
+            await wait_for(lambda: node is not None and node.alive, 60, "ts_client READY")
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.fault_writer", str(total), "fault", "autocommit"],
+                cwd=ROOT, env={**env, "FAULT_WRITER_PAUSE": "0.02"}, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True)
+            saved: dict[int, float] = {}
+
+            def read_saves() -> None:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    if line.startswith("saved "):
+                        _, index, at = line.split()
+                        saved[int(index)] = float(at)
+
+            reader = asyncio.get_running_loop().run_in_executor(None, read_saves)
+            await wait_for(lambda: len(saved) >= 250, 120, "250 saves")
+            faults["worker SIGKILL"] = time.time()
+            workers[0].stop(signal.SIGKILL)
+            workers[0] = DaphneServer(port=workers[0].port, **env)
+            restarted = asyncio.get_running_loop().run_in_executor(None, workers[0].start)
+            await wait_for(lambda: len(saved) >= 500, 120, "500 saves")
+            faults["Redis restart"] = time.time()
+            await asyncio.to_thread(redis.restart, 1.0)
+            await wait_for(lambda: len(saved) >= 750, 120, "750 saves")
+            faults["PostgreSQL restart"] = time.time()
+            await asyncio.to_thread(database.instance.restart, 1.0)
+            await asyncio.to_thread(process.wait, 180)
+            await reader
+            await restarted
+            assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+            for subscriber in subscribers:
+                await wait_for(lambda s=subscriber: len(s.events) >= total or s.failures, 120,
+                               "every event")
+            await wait_for(lambda: node is not None and len(node.events) >= total, 120,
+                           "every event in ts_client")
+            await asyncio.sleep(1.0)  # a duplicate would arrive now
+            assert node is not None and node.alive, (node and node.statuses, node and node.other)
+            for subscriber in subscribers:
+                assert subscriber.task is not None and not subscriber.task.done()
+                await subscriber.stop()
+            scenario.saved = saved  # type: ignore[attr-defined]
+            return subscribers
+
+        subscribers = asyncio.run(scenario())
+        saved: dict[int, float] = scenario.saved  # type: ignore[attr-defined]
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert node is not None
+    node.stop()
+    expected = article_pks(database, "fault")
+    assert len(expected) == total
+    for subscriber in subscribers:
+        assert subscriber.failures == []
+        check_stream(subscriber, expected, start)
+    assert node.other == [], (node.statuses, node.other)
+    assert node.statuses.count("ready") >= 2  # its worker was killed under it: ready again
+    node_cursors = [cursor for cursor, _, _ in node.events]
+    assert node_cursors == list(range(start + 1, start + 1 + total))
+    assert sorted(pk for _, _, pk in node.events) == sorted(expected)
+    titles = dict(line.split("|") for line in database.sql(
+        "SELECT id, title FROM myproject_article WHERE title LIKE 'fault-%'").split())
+    lags = sorted(s.arrived[pk] - saved[int(titles[pk].split("-")[1])]
+                  for s in subscribers for pk in s.arrived)
+    catch_up = {}  # the worst lag of the changes committed in the 5 s after each fault
+    for name, at in faults.items():
+        window = [s.arrived[pk] - saved[index] for s in subscribers for pk in s.arrived
+                  if at <= saved[index := int(titles[pk].split("-")[1])] < at + 5]
+        catch_up[name] = round(max(window), 3) if window else None
+    figures = {
+        "events": total, "subscribers": subscribers_count,
+        "delivered": sum(len(s.events) for s in subscribers),
+        "resumes": sum(s.resumes for s in subscribers),
+        "ts_client_events": len(node.events), "ts_client_statuses": node.statuses,
+        "lost": 0, "duplicated": 0, "out_of_order": 0,
+        "lag_p50_s": round(lags[len(lags) // 2], 3),
+        "lag_p99_s": round(lags[len(lags) * 99 // 100], 3),
+        "lag_max_s": round(lags[-1], 3),
+        "worst_lag_after_fault_s": catch_up,
+    }
+    artifacts = ROOT / "tests" / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "fault-run.json").write_text(json.dumps(figures, indent=2))
+    print(json.dumps(figures))
+    for worker in workers:
+        log = worker.log_path.read_text(errors="replace")
+        assert log.count("could not forward") == 0
+        assert log.count("channel layer unavailable") <= 2, log[-3000:]

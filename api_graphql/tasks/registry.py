@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from api_graphql.conf import SECRET_FIELD_PATTERNS
+from api_graphql.secrets import name_is_secret
 
 Permission = str | Callable[[Any], bool]
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
@@ -35,7 +35,8 @@ class TaskRegistration:
     task: Any
     name: str
     permission: Permission
-    #: Arguments never written to the run record (besides SECRET_FIELD_PATTERNS).
+    #: Arguments never written to the run record (besides secret-looking names,
+    #: api_graphql.secrets).
     secret: frozenset[str] = field(default_factory=frozenset)
     description: str | None = None
 
@@ -47,8 +48,7 @@ class TaskRegistration:
         return bool(user.has_perm(self.permission))
 
     def is_secret(self, argument: str) -> bool:
-        lowered = argument.lower()
-        return argument in self.secret or any(p in lowered for p in SECRET_FIELD_PATTERNS)
+        return argument in self.secret or name_is_secret(argument)
 
     def recorded_arguments(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The arguments as the run record keeps them: secrets left out."""

@@ -1,7 +1,9 @@
 /**
  * The origin's gateway: a small Node HTTP server that serves /api/users and
  * /api/articles by calling Django through the generated client, plus a
- * Server-Sent Events stream of live article changes, and two Celery tasks:
+ * Server-Sent Events stream of live article changes; /api/legacy/articles/:id,
+ * which still calls the project's legacy Django view (myproject.views.article_detail)
+ * through its typed URL function and the gateway's token; and two Celery tasks:
  * `POST /api/exports` streams an export's progress (SSE) up to its download URL,
  * `POST /api/users/<id>/welcome` sends the welcome email and answers when it is sent.
  *
@@ -13,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { Article, User } from '../src/generated/models.js';
 import { tasks } from '../src/generated/tasks.js';
+import { urls } from '../src/generated/urls.js';
 import {
   Avg, Count, createClient, DoesNotExist, GraphQLRequestError, LookupError, Max, TaskFailed, tokenAuth, type Client,
 } from '../src/index.js';
@@ -78,6 +81,14 @@ function changes(client: Client, req: IncomingMessage, res: ServerResponse): voi
   req.on('close', () => subscription.unsubscribe());
 }
 
+/** `GET /api/legacy/articles/:id`: the legacy Django view, answered as it answers. */
+async function legacyArticle(client: Client, id: string | undefined, res: ServerResponse): Promise<void> {
+  const pk = Number(id);
+  if (!Number.isInteger(pk) || pk < 0) return send(res, 400, { error: 'id must be a number' });
+  const response = await client.fetch(urls.article_detail({ pk }));
+  send(res, response.status, await response.json().catch(() => ({ error: `HTTP ${response.status}` })));
+}
+
 /** `POST /api/exports`: the export task's states as Server-Sent Events, ending with its result. */
 async function exportArticles(client: Client, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const run = await tasks.export_published_articles.using(client).delay();
@@ -122,6 +133,10 @@ export function createGateway(client: Client): Server {
     }
     if (req.method !== 'GET' || api !== 'api') return send(res, 404, { error: 'not found' });
     if (resource === 'articles' && id === 'changes') return changes(client, req, res);
+    if (resource === 'legacy' && id === 'articles') {
+      legacyArticle(client, url.pathname.split('/')[4], res).catch((error: unknown) => send(res, 502, { error: String(error) }));
+      return;
+    }
     const handler = resource === 'users' ? users : resource === 'articles' ? articles : null;
     if (!handler) return send(res, 404, { error: 'not found' });
     handler(client, url.searchParams, id).then((body) => send(res, 200, body), (error: unknown) => failed(res, error));

@@ -21,3 +21,4 @@ export type {
   Entries, Kwargs, LookupSpec, ModelMeta, ModelTypes, Nullable, OrderBy, OwnEntries, PrefixValues, SchemaMeta, Span,
 } from './types.js';
 export { defineTask, FINAL_STATES, TaskFailed, TaskRunHandle, type Task, type TaskRunState, type TaskSpec, type TaskState } from './tasks.js';
+export { urlFunction, type UrlFunction, type UrlParam } from './urls.js';

@@ -89,3 +89,13 @@ Article.objects.create(title="${title}", content="c", author=User.objects.first(
   controller.abort();
   await read;
 });
+
+it('/api/legacy/articles/:id calls the legacy Django view with the gateway\'s token', async () => {
+  const article = (await Article.objects.using(client).filter({ published: false }).first())!;
+  const { status, body } = await get(`/api/legacy/articles/${article.id}`);
+  // The viewer may view unpublished articles: the view answers as that user.
+  expect(status).toBe(200);
+  expect(body).toMatchObject({ id: Number(article.id), title: article.title, published: false, viewer: 'viewer' });
+  expect((await get('/api/legacy/articles/99999999')).status).toBe(404);
+  expect((await get('/api/legacy/articles/x')).status).toBe(400);
+});
