@@ -82,9 +82,9 @@ export class TaskRunHandle<Result = unknown> {
 
   /** Read the run again over HTTP. */
   async refresh(): Promise<TaskRunState> {
-    const data = await this.client.request<{ task_run: TaskRunState | null }>(
-      `query($pk: ID!) { task_run(pk: $pk) { ${RUN_FIELDS} } }`, { pk: this.id });
-    if (data.task_run) this.observe(data.task_run);
+    const data = await this.client.request<{ task_run_status: TaskRunState | null }>(
+      `query($pk: ID!) { task_run_status(pk: $pk) { ${RUN_FIELDS} } }`, { pk: this.id });
+    if (data.task_run_status) this.observe(data.task_run_status);
     return this.last;
   }
 
