@@ -46,13 +46,17 @@ def export_published_articles(self: Any, chunk: int = 50) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     self.update_state(state="PROGRESS", meta={"current": 0, "total": total,
                                               "message": "Exporting"})
+    done, last = 0, 0
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "title", "author", "created_at"])
-        for done, article in enumerate(articles.iterator(chunk_size=chunk), start=1):
-            writer.writerow([article.pk, article.title, article.author.username,
-                             article.created_at.isoformat()])
-            if done % chunk == 0 or done == total:
-                self.update_state(state="PROGRESS", meta={
-                    "current": done, "total": total, "message": f"{done} of {total} articles"})
+        # Keyset pages, each read whole: no cursor stays open across update_state's
+        # write (on SQLite a write after an open read can fail at once as locked).
+        while batch := list(articles.filter(pk__gt=last)[:chunk]):
+            for article in batch:
+                writer.writerow([article.pk, article.title, article.author.username,
+                                 article.created_at.isoformat()])
+            done, last = done + len(batch), batch[-1].pk
+            self.update_state(state="PROGRESS", meta={
+                "current": done, "total": total, "message": f"{done} of {total} articles"})
     return {"url": f"/exports/{path.name}", "rows": total}

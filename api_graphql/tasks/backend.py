@@ -67,7 +67,11 @@ class TaskRunBackend(BaseBackend):
         return isinstance(exc, OperationalError | InterfaceError)
 
     def on_backend_retryable_error(self, exc: BaseException) -> None:
-        connections.close_all()
+        # Only connections that are dead: a busy database ("locked") is simply retried,
+        # and the task may be in the middle of its own queries on the same connection.
+        for connection in connections.all(initialized_only=True):
+            if connection.connection is not None and not connection.is_usable():
+                connection.close()
 
     def _store_result(self, task_id: str, result: Any, state: str, traceback: Any = None,
                       request: Any = None, **kwargs: Any) -> Any:

@@ -102,6 +102,19 @@ def _revoke_field(spec: ModelSpec) -> RootField:
     )
 
 
+def _status_field(spec: ModelSpec) -> RootField:
+    def status(context: RequestContext, selection: FieldSelection) -> Any:
+        return context.reader.node(spec, selection.args["pk"], selection.children or {})
+
+    # Not cacheable, unlike task_run: a watcher reads the row here when its subscription
+    # starts, and the worker's writes come from another process.
+    return RootField(
+        "task_run_status", "query", type_factory.ref(spec.type_name) | None, status,
+        {"pk": (strawberry.ID, REQUIRED)},
+        "A run as it is now, read from the database (never from the result cache).",
+    )
+
+
 def task_root_fields(graph: ModelGraph) -> list[RootField]:
     registrations = list(tasks)
     if not registrations:
@@ -111,4 +124,5 @@ def task_root_fields(graph: ModelGraph) -> list[RootField]:
         # A schema without runs (a registry that leaves TaskRun out) has no tasks either.
         logger.warning("api_graphql: TaskRun is not exposed, so no task can be started.")
         return []
-    return [*(_start_field(r, spec) for r in registrations), _revoke_field(spec)]
+    return [*(_start_field(r, spec) for r in registrations), _revoke_field(spec),
+            _status_field(spec)]

@@ -1,9 +1,11 @@
 /**
  * The origin's gateway: a small Node HTTP server that serves /api/users and
  * /api/articles by calling Django through the generated client, plus a
- * Server-Sent Events stream of live article changes, and /api/legacy/articles/:id,
+ * Server-Sent Events stream of live article changes; /api/legacy/articles/:id,
  * which still calls the project's legacy Django view (myproject.views.article_detail)
- * through its typed URL function and the gateway's token.
+ * through its typed URL function and the gateway's token; and two Celery tasks:
+ * `POST /api/exports` streams an export's progress (SSE) up to its download URL,
+ * `POST /api/users/<id>/welcome` sends the welcome email and answers when it is sent.
  *
  *   npm run build && DJANGO_GRAPHQL_URL=http://127.0.0.1:8000/graphql \
  *     GATEWAY_USER=viewer GATEWAY_PASSWORD=demo-password node dist/examples/api-gateway.js
@@ -12,9 +14,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { Article, User } from '../src/generated/models.js';
+import { tasks } from '../src/generated/tasks.js';
 import { urls } from '../src/generated/urls.js';
 import {
-  Avg, Count, createClient, DoesNotExist, GraphQLRequestError, LookupError, Max, tokenAuth, type Client,
+  Avg, Count, createClient, DoesNotExist, GraphQLRequestError, LookupError, Max, TaskFailed, tokenAuth, type Client,
 } from '../src/index.js';
 
 const USER_FIELDS = ['id', 'username', 'email', 'is_active', 'created_at'] as const;
@@ -86,10 +89,48 @@ async function legacyArticle(client: Client, id: string | undefined, res: Server
   send(res, response.status, await response.json().catch(() => ({ error: `HTTP ${response.status}` })));
 }
 
+/** `POST /api/exports`: the export task's states as Server-Sent Events, ending with its result. */
+async function exportArticles(client: Client, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const run = await tasks.export_published_articles.using(client).delay();
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+  const progress = run.progress();
+  req.on('close', () => void progress.return?.());
+  for await (const state of progress) {
+    const { id, state: name, current, total, message, result, error } = state;
+    res.write(`event: ${name}\ndata: ${JSON.stringify({ id, current, total, message, result, error })}\n\n`);
+  }
+  res.end();
+}
+
+/** `POST /api/users/<id>/welcome`: send the welcome email through the worker. */
+async function welcome(client: Client, id: string): Promise<unknown> {
+  const run = await tasks.send_welcome_email.using(client).delay(Number(id), 'welcome');
+  return { run: run.id, ...(await run.result() as object) };
+}
+
+function failed(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.end(`event: error\ndata: ${JSON.stringify(String(error))}\n\n`);
+    return;
+  }
+  if (error instanceof DoesNotExist) return send(res, 404, { error: error.message });
+  if (error instanceof LookupError) return send(res, 400, { error: error.message });
+  if (error instanceof TaskFailed) return send(res, 502, { error: error.message, state: error.state });
+  if (error instanceof GraphQLRequestError && error.code === 'BAD_USER_INPUT') return send(res, 400, { error: error.message });
+  if (error instanceof GraphQLRequestError && error.code === 'FORBIDDEN') return send(res, 403, { error: error.message });
+  send(res, 502, { error: error instanceof Error ? error.message : String(error) });
+}
+
 export function createGateway(client: Client): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
-    const [, api, resource, id] = url.pathname.split('/');
+    const [, api, resource, id, action] = url.pathname.split('/');
+    if (req.method === 'POST' && api === 'api') {
+      if (resource === 'exports' && !id) return void exportArticles(client, req, res).catch((e: unknown) => failed(res, e));
+      if (resource === 'users' && id && action === 'welcome') {
+        return void welcome(client, id).then((body) => send(res, 200, body), (e: unknown) => failed(res, e));
+      }
+    }
     if (req.method !== 'GET' || api !== 'api') return send(res, 404, { error: 'not found' });
     if (resource === 'articles' && id === 'changes') return changes(client, req, res);
     if (resource === 'legacy' && id === 'articles') {
@@ -98,16 +139,7 @@ export function createGateway(client: Client): Server {
     }
     const handler = resource === 'users' ? users : resource === 'articles' ? articles : null;
     if (!handler) return send(res, 404, { error: 'not found' });
-    handler(client, url.searchParams, id).then(
-      (body) => send(res, 200, body),
-      (error: unknown) => {
-        if (error instanceof DoesNotExist) return send(res, 404, { error: error.message });
-        if (error instanceof LookupError) return send(res, 400, { error: error.message });
-        if (error instanceof GraphQLRequestError && error.code === 'BAD_USER_INPUT') return send(res, 400, { error: error.message });
-        if (error instanceof GraphQLRequestError && error.code === 'FORBIDDEN') return send(res, 403, { error: error.message });
-        send(res, 502, { error: error instanceof Error ? error.message : String(error) });
-      },
-    );
+    handler(client, url.searchParams, id).then((body) => send(res, 200, body), (error: unknown) => failed(res, error));
   });
 }
 

@@ -41,6 +41,9 @@ export interface TaskRunState {
 const RUN_FIELDS = 'id task_id task_name state current total message result error arguments retries '
   + 'created_at started_at finished_at updated_at';
 
+/** How often `progress()` reads the run again besides its events. */
+const REREAD_MS = 3000;
+
 /** `result()` of a run that failed or was revoked. */
 export class TaskFailed extends Error {
   readonly run: TaskRunState;
@@ -86,9 +89,9 @@ export class TaskRunHandle<Result = unknown> {
 
   /** The run as the server has it now, not yet observed (null: no longer readable). */
   private async read(): Promise<TaskRunState | null> {
-    const data = await this.client.request<{ task_run: TaskRunState | null }>(
-      `query($pk: ID!) { task_run(pk: $pk) { ${RUN_FIELDS} } }`, { pk: this.id });
-    return data.task_run;
+    const data = await this.client.request<{ task_run_status: TaskRunState | null }>(
+      `query($pk: ID!) { task_run_status(pk: $pk) { ${RUN_FIELDS} } }`, { pk: this.id });
+    return data.task_run_status;
   }
 
   /**
@@ -136,8 +139,15 @@ export class TaskRunHandle<Result = unknown> {
         },
       },
     );
+    // A safety net, not the path: re-read now and then while the run is not over, so a
+    // server whose read cache lags its change stream (the embedded setup, where other
+    // processes' writes are seen at the outbox poll) cannot leave us waiting forever.
+    const reread = setInterval(() => {
+      this.read().then((state) => push(state), () => undefined);
+    }, REREAD_MS);
     const finish = () => {
       ended = true;
+      clearInterval(reread);
       subscription.unsubscribe();
     };
     const iterator: AsyncIterableIterator<TaskRunState> = {

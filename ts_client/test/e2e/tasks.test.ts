@@ -1,5 +1,7 @@
 /** Celery tasks from TypeScript, run by a real worker process on the run's broker. */
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGateway } from '../../examples/api-gateway.js';
 import { TaskRun, User } from '../../src/generated/models.js';
 import { tasks } from '../../src/generated/tasks.js';
 import { GraphQLRequestError, TaskFailed, type Client, type TaskRunState } from '../../src/index.js';
@@ -32,7 +34,9 @@ describe('tasks from TypeScript', () => {
     for await (const state of run.progress()) seen.push(state);
     const states = seen.map((s) => s.state);
     expect(states.at(-1)).toBe('SUCCESS');
-    expect(states).toContain('PROGRESS');
+    // With Redis each state is pushed as it commits; embedded (in-memory layer), a worker's
+    // writes reach the server at its outbox poll, and states between polls arrive as one.
+    if (process.env.REDIS_URL) expect(states).toContain('PROGRESS');
     // Never backwards: each state at or after the one before it.
     const ranks = states.map((s) => ORDER.indexOf(s));
     expect(ranks.every((r, i) => r >= 0 && (i === 0 || r >= ranks[i - 1]!))).toBe(true);
@@ -90,5 +94,43 @@ describe('tasks from TypeScript', () => {
     expect(listed.map((r) => r.id)).toContain(mine.id);
     const theirs = await TaskRun.objects.using(viewer).filter({ id: mine.id });
     expect(theirs).toEqual([]);
+  });
+});
+
+describe('the gateway example starts tasks', () => {
+  async function gateway(c: Client): Promise<{ base: string; close: () => Promise<void> }> {
+    const server = createGateway(c);
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { base, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+  }
+
+  it('POST /api/exports streams the progress up to the download URL', async () => {
+    const { base, close } = await gateway(editor);
+    const text = await fetch(`${base}/api/exports`, { method: 'POST' }).then((r) => r.text());
+    await close();
+    const events = text.split('\n\n').filter(Boolean).map((block) => {
+      const [event, data] = block.split('\n');
+      return { event: event!.slice('event: '.length), data: JSON.parse(data!.slice('data: '.length)) };
+    });
+    expect(events.at(-1)!.event).toBe('SUCCESS');
+    expect(events.at(-1)!.data.result.url).toMatch(/^\/exports\//);
+    // What arrives between depends on delivery (states committed faster than they are
+    // sent arrive as one); each is one of the run's, in order.
+    const ranks = events.map((e) => ORDER.indexOf(e.event));
+    expect(ranks.every((r, i) => r >= 0 && (i === 0 || r >= ranks[i - 1]!))).toBe(true);
+  });
+
+  it('POST /api/users/<id>/welcome sends the email, or answers 403 for who may not', async () => {
+    const someone = (await User.objects.using(editor).first())!;
+    const editors = await gateway(editor);
+    const sent = await fetch(`${editors.base}/api/users/${someone.id}/welcome`, { method: 'POST' });
+    await editors.close();
+    expect(sent.status).toBe(200);
+    expect(await sent.json()).toMatchObject({ to: someone.email, template: 'welcome', sent: 1 });
+    const viewers = await gateway(viewer);
+    const refused = await fetch(`${viewers.base}/api/users/${someone.id}/welcome`, { method: 'POST' });
+    await viewers.close();
+    expect(refused.status).toBe(403);
   });
 });
