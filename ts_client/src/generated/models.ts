@@ -1039,6 +1039,10 @@ export const schema: SchemaMeta = {
       "name": "TaskRun",
       "pk": "id",
       "latestBy": [],
+      "ordering": [
+        "-created_at",
+        "-id"
+      ],
       "fields": {
         "id": "ID",
         "task_id": "String",
@@ -1079,6 +1083,7 @@ export const schema: SchemaMeta = {
       "name": "User",
       "pk": "id",
       "latestBy": [],
+      "ordering": [],
       "fields": {
         "id": "ID",
         "email": "String",
@@ -1143,6 +1148,9 @@ export const schema: SchemaMeta = {
       "name": "Article",
       "pk": "id",
       "latestBy": [],
+      "ordering": [
+        "-created_at"
+      ],
       "fields": {
         "id": "ID",
         "title": "String",
@@ -1241,6 +1249,7 @@ export const schema: SchemaMeta = {
       "name": "Tag",
       "pk": "id",
       "latestBy": [],
+      "ordering": [],
       "fields": {
         "id": "ID",
         "name": "String"
@@ -1286,6 +1295,9 @@ export const schema: SchemaMeta = {
       "name": "Comment",
       "pk": "id",
       "latestBy": [],
+      "ordering": [
+        "created_at"
+      ],
       "fields": {
         "id": "ID",
         "article_id": "ID",
@@ -1343,6 +1355,7 @@ export const schema: SchemaMeta = {
       "name": "Profile",
       "pk": "id",
       "latestBy": [],
+      "ordering": [],
       "fields": {
         "id": "ID",
         "user_id": "ID",
