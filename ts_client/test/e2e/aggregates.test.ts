@@ -1,25 +1,15 @@
 /** aggregate() against the real server, checked against the rows the same user reads. */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Article, User } from '../../src/generated/models.js';
-import { Avg, Count, GraphQLRequestError, Max, Min, Sum, type Client } from '../../src/index.js';
+import { Avg, Count, GraphQLRequestError, Max, Min, Sum } from '../../src/index.js';
 import { createGateway } from '../../examples/api-gateway.js';
-import { client, clientAs } from './helpers.js';
+import { clients, seeded } from './helpers.js';
 
-let anonymous: Client;
-let viewer: Client;
-const seeded = { id__lte: inject('lastSeededArticle') };
-
-beforeAll(async () => {
-  anonymous = client();
-  viewer = await clientAs('viewer');
-});
-afterAll(async () => {
-  await Promise.all([anonymous.close(), viewer.close()]);
-});
+const users = clients({ anonymous: 'anonymous', viewer: 'viewer' });
 
 describe('aggregate()', () => {
   it('equals what the rows say, over scopes and filters, for each user', async () => {
-    for (const who of [anonymous, viewer]) {
+    for (const who of [users.anonymous, users.viewer]) {
       const qs = Article.objects.using(who).published().filter({ ...seeded, title_length__gte: 5 });
       const rows = await qs.values('id', 'title_length', 'author_id', 'created_at');
       const stats = await qs.aggregate({
@@ -38,22 +28,22 @@ describe('aggregate()', () => {
   });
 
   it('counts only what the user may read, and refuses a model the user may not read', async () => {
-    const publicCount = (await Article.objects.using(anonymous).filter(seeded).aggregate({ n: Count() })).n;
-    const viewerCount = (await Article.objects.using(viewer).filter(seeded).aggregate({ n: Count() })).n;
-    expect(publicCount).toBe(await Article.objects.using(viewer).filter({ ...seeded, published: true }).count());
+    const publicCount = (await Article.objects.using(users.anonymous).filter(seeded).aggregate({ n: Count() })).n;
+    const viewerCount = (await Article.objects.using(users.viewer).filter(seeded).aggregate({ n: Count() })).n;
+    expect(publicCount).toBe(await Article.objects.using(users.viewer).filter({ ...seeded, published: true }).count());
     expect(viewerCount).toBeGreaterThan(publicCount);
-    await expect(User.objects.using(anonymous).aggregate({ n: Count() })).rejects.toBeInstanceOf(GraphQLRequestError);
+    await expect(User.objects.using(users.anonymous).aggregate({ n: Count() })).rejects.toBeInstanceOf(GraphQLRequestError);
   });
 });
 
 describe('the gateway dashboard', () => {
   it('GET /api/articles/stats answers the aggregates of published articles', async () => {
-    const server = createGateway(anonymous).listen(0);
+    const server = createGateway(users.anonymous).listen(0);
     await new Promise((resolve) => server.once('listening', resolve));
     try {
       const { port } = server.address() as { port: number };
       const body = await (await fetch(`http://127.0.0.1:${port}/api/articles/stats`)).json() as Record<string, unknown>;
-      expect(body.articles).toBe(await Article.objects.using(anonymous).count());
+      expect(body.articles).toBe(await Article.objects.using(users.anonymous).count());
       expect(typeof body.average_title).toBe('number');
     } finally {
       server.close();
