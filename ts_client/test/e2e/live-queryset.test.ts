@@ -25,7 +25,7 @@ import { clientAs, pythonSession, unique, until } from './helpers.js';
 import { startDaphne, type Daphne } from './server.js';
 
 /** Cases per run; each is 8 to ACTIONS steps after up to 6 seeded rows. */
-const RUNS = 24;
+const RUNS = 20;
 const ACTIONS = 30;
 
 interface Query {
