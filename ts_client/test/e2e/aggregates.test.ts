@@ -1,11 +1,26 @@
 /** aggregate() against the real server, checked against the rows the same user reads. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { Article, User } from '../../src/generated/models.js';
 import { Avg, Count, GraphQLRequestError, Max, Min, Sum } from '../../src/index.js';
 import { createGateway } from '../../examples/api-gateway.js';
-import { clients, seeded } from './helpers.js';
+import { clients, pythonSession, seeded } from './helpers.js';
 
 const users = clients({ anonymous: 'anonymous', viewer: 'viewer' });
+const py = pythonSession(`from django.db.models import Avg, Count, Max
+from django.db.models.functions import Length
+from myproject.models import Article`);
+
+interface DjangoGroup { author_id: number; published: boolean; n: number; avg: number | null; latest: string }
+
+/** What Django's ORM groups for the same rows: values(...).annotate(...), ordered by the keys. */
+function djangoGroups(onlyPublished: boolean): Promise<DjangoGroup[]> {
+  const rule = onlyPublished ? ', published=True' : '';
+  return py.run<DjangoGroup[]>(`result = [
+  {**g, "latest": g["latest"].isoformat()} for g in Article.objects
+  .filter(id__lte=${inject('lastSeededArticle')}, title__contains="a"${rule})
+  .values("author_id", "published").annotate(n=Count("id"), avg=Avg(Length("title")), latest=Max("created_at"))
+  .order_by("author_id", "published")]`);
+}
 
 describe('aggregate()', () => {
   it('equals what the rows say, over scopes and filters, for each user', async () => {
@@ -33,6 +48,40 @@ describe('aggregate()', () => {
     expect(publicCount).toBe(await Article.objects.using(users.viewer).filter({ ...seeded, published: true }).count());
     expect(viewerCount).toBeGreaterThan(publicCount);
     await expect(User.objects.using(users.anonymous).aggregate({ n: Count() })).rejects.toBeInstanceOf(GraphQLRequestError);
+  });
+});
+
+describe('values(...).annotate(...)', () => {
+  it('groups as the ORM does, after the row rules, for each user', async () => {
+    for (const [who, onlyPublished] of [[users.anonymous, true], [users.viewer, false]] as const) {
+      const groups = await Article.objects.using(who).filter({ ...seeded, title__contains: 'a' })
+        .values('author_id', 'published')
+        .annotate({ n: Count(), avg: Avg('title_length'), latest: Max('created_at') });
+      const want = await djangoGroups(onlyPublished);
+      expect(want.length).toBeGreaterThan(1);
+      expect(groups.map((g) => ({ ...g, latest: Date.parse(g.latest!) }))).toEqual(want.map((g) => ({
+        author_id: String(g.author_id), published: g.published, n: g.n,
+        avg: expect.closeTo(g.avg!, 6), latest: Date.parse(g.latest),
+      })));
+    }
+  });
+
+  it('pages the groups with limit() and offset(), and scopes apply', async () => {
+    const qs = Article.objects.using(users.viewer).filter(seeded).values('author_id');
+    const all = await qs.annotate({ n: Count() });
+    expect(all.length).toBeGreaterThan(2);
+    expect(await qs.annotate({ n: Count() }).offset(1).limit(2)).toEqual(all.slice(1, 3));
+    const published = await Article.objects.using(users.viewer).published().filter(seeded).values('author_id')
+      .annotate({ n: Count() });
+    const counted = await Article.objects.using(users.viewer).filter({ ...seeded, published: true }).count();
+    expect(published.reduce((sum, g) => sum + g.n, 0)).toBe(counted);
+  });
+
+  it('refuses a model the user may not read, and a call without values()', async () => {
+    await expect(User.objects.using(users.anonymous).values('is_active').annotate({ n: Count() }))
+      .rejects.toBeInstanceOf(GraphQLRequestError);
+    // @ts-expect-error annotate() groups values(): instances do not group
+    expect(() => Article.objects.using(users.viewer).all().annotate({ n: Count() })).toThrow(TypeError);
   });
 });
 
