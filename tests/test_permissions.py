@@ -15,6 +15,7 @@ printed at the end of the module.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -188,6 +189,8 @@ def pk_value(obj: models.Model) -> str:
 
 
 def missing_pk(model: type[models.Model]) -> str:
+    if isinstance(model._meta.pk, models.UUIDField):
+        return str(uuid.uuid4())  # no row has it
     highest = model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
     return str((highest or 0) + 10_000)
 
