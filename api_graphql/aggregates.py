@@ -102,20 +102,28 @@ def build_aggregate_types(spec: ModelSpec) -> None:
             fields[function] = type_factory.ref(f"{aggregate_name(spec)}{_pascal(function)}")
     type_factory.object_type(aggregate_name(spec), fields,
                              description=f"Aggregates over the {spec.type_name} rows you may read.")
-    keys = {name: _key_type(field) for name, (_, field) in columns.items()
-            if _fits(field, "countable") and name in spec.fields}
+    keys = {name: _key_type(columns[name][1]) for name in _group_keys(spec, columns)}
     type_factory.enum_type(f"{group_name(spec)}By", list(keys))
     type_factory.object_type(f"{group_name(spec)}Key", keys)
     type_factory.object_type(group_name(spec), {"key": type_factory.ref(f"{group_name(spec)}Key"),
                                                 **fields})
 
 
+def _group_keys(spec: ModelSpec, columns: dict[str, tuple[Any, Any]]) -> list[str]:
+    """The columns a grouping may be keyed by: the model's own countable columns."""
+    return [name for name, (_, field) in columns.items()
+            if _fits(field, "countable") and name in spec.fields]
+
+
 def aggregate_manifest(spec: ModelSpec) -> dict[str, Any]:
-    """What a client may aggregate: the columns each kind of function takes."""
+    """What a client may aggregate: the columns each kind of function takes, and the
+    keys (and their enum) a grouping takes."""
     columns = _columns(spec)
     return {
         "field": f"{spec.root_name}_aggregate",
         "group_by": f"{spec.root_name}_group_by",
+        "group_enum": f"{group_name(spec)}By",
+        "group": _group_keys(spec, columns),
         **{which: [name for name, (_, field) in columns.items() if _fits(field, which)]
            for which in ("numeric", "ordered", "countable")},
     }

@@ -8,23 +8,29 @@ doubled the requests per second. This handler runs the same middleware, in the
 same order, around the same view, but the whole chain once in a thread, as WSGI
 would (the *full path*). Every other path stays with Django's own ASGI handler.
 
-The *loop path* answers, on the event loop and from memory, what the middleware
-cannot change: an anonymous query (no Authorization header, no session or
-messages cookie, no Origin) whose answer is cached, when the versions are known
-without the database (``RESULT_CACHE = "stream"`` with a live change stream) and
-the client's consistency cursor has been seen. Its headers are the ones the full
-path's middleware gave the same kind of request (learned from its last such
-answer), so the security headers are Django's own. It is used only when every
-middleware is one whose effect on such a request is fixed: Django's security,
-session, common, CSRF, authentication, messages and clickjacking middleware, and
-any class that says so with ``graphql_loop_path = True``. Any other middleware
-sends every GraphQL request down the full path, where it runs as always.
+The *loop path* answers, on the event loop and from memory, a query whose answer is
+cached, when the versions are known without the database (``RESULT_CACHE =
+"stream"`` with a live change stream) and the client's consistency cursor has been
+seen. The caller is anonymous (no Authorization header, no session or messages
+cookie, no Origin), or signed in by a session cookie or a bearer token: then one
+statement on the process's asynchronous database connection tells who it is, as
+Django's middleware would (``api_graphql.identity``: a logout or a password change
+counts at once), and the answer is the one cached for that user's permission scope.
+Its headers are the ones the full path's middleware gave the same kind of request
+(learned from its last such answer), so the security headers are Django's own. A
+mutation never takes the loop path: CSRF and everything else run as always.
+
+It is used only when every middleware is one whose effect on a GraphQL query is
+fixed whoever asks: Django's security, session, common, CSRF, authentication,
+messages and clickjacking middleware, and any class that says so with
+``graphql_loop_path = True``. Any other middleware sends every GraphQL request down
+the full path, where it runs as always (one thread hop for the whole chain).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import orjson
@@ -40,8 +46,9 @@ from django.http.request import split_domain_port, validate_host
 from django.urls import set_script_prefix
 from django.utils.module_loading import import_string
 
-from api_graphql import consistency, logs
+from api_graphql import consistency, logs, tokens
 from api_graphql.execution import executor_for
+from api_graphql.identity import Credential, Identity, IdentityReader
 from api_graphql.result_cache import version_source
 from api_graphql.schema import get_schema
 
@@ -59,8 +66,9 @@ FIXED_EFFECT_MIDDLEWARE = frozenset({
 })
 #: Learned header sets kept (one per request kind: method, media type, scheme).
 MAX_SHAPES = 64
-#: Shape: (method, accepted media type, scheme, forwarded-scheme header value).
-Shape = tuple[str, str, str, str]
+#: Shape: (method, accepted media type, scheme, forwarded-scheme header value, caller:
+#: "anonymous", "session" or "bearer").
+Shape = tuple[str, str, str, str, str]
 
 
 def loop_path_allowed() -> bool:
@@ -89,19 +97,18 @@ class LoopPath:
         if settings.DEBUG and not hosts:
             hosts = [".localhost", "127.0.0.1", "[::1]"]
         self.hosts = hosts
+        self.identities = IdentityReader() if self.allowed else None
 
-    def shape(self, scope: dict[str, Any], headers: dict[bytes, bytes]) -> Shape | None:
-        """The kind of a request the loop path may answer, or None."""
+    def shape(self, scope: dict[str, Any], headers: dict[bytes, bytes]
+              ) -> tuple[Shape, Credential | None] | None:
+        """The kind of a request the loop path may answer and its credential, or None."""
         if not self.allowed or scope["method"] not in ("GET", "POST"):
             return None
-        if b"authorization" in headers or b"origin" in headers:
+        if b"origin" in headers:
             return None
-        cookie = headers.get(b"cookie")
-        if cookie:
-            names = parse_cookie(cookie.decode("latin-1"))
-            if (settings.SESSION_COOKIE_NAME in names
-                    or getattr(settings, "MESSAGE_COOKIE_NAME", "messages") in names):
-                return None
+        credential = self._credential(headers)
+        if credential is False:
+            return None
         host = headers.get(b"host", b"").decode("latin-1")
         domain, _ = split_domain_port(host)
         if not domain or not validate_host(domain, self.hosts):
@@ -117,10 +124,33 @@ class LoopPath:
         from api_graphql.views import response_media
 
         media = response_media(headers.get(b"accept", b"").decode("latin-1"))
-        return (scope["method"], media, scheme, forwarded)
+        caller = "anonymous" if credential is None else credential[0]
+        return (scope["method"], media, scheme, forwarded, caller), credential
+
+    def _credential(self, headers: dict[bytes, bytes]) -> Credential | Literal[False] | None:
+        """The request's one credential, None for none, False when the loop path cannot
+        tell who asks (a messages cookie, two credentials, identities unsupported)."""
+        session = None
+        cookie = headers.get(b"cookie")
+        if cookie:
+            names = parse_cookie(cookie.decode("latin-1"))
+            if getattr(settings, "MESSAGE_COOKIE_NAME", "messages") in names:
+                return False
+            session = names.get(settings.SESSION_COOKIE_NAME)
+        authorization = headers.get(b"authorization")
+        if session is None and authorization is None:
+            return None
+        if self.identities is None or self.identities.unsupported is not None:
+            return False
+        if authorization is None:
+            return ("session", session) if session else False
+        token = tokens.strip_scheme(authorization.decode("latin-1"))
+        if session is not None or token is None:
+            return False
+        return ("bearer", token)
 
     def learn(self, shape: Shape, response: HttpResponseBase) -> None:
-        """Keep the headers the full path gave an anonymous query answered with 200."""
+        """Keep the headers the full path gave a query answered with 200."""
         if (response.status_code != 200 or response.cookies
                 or getattr(response, "graphql_operation", None) != "query"):
             return
@@ -131,9 +161,11 @@ class LoopPath:
             for name, value in response.items() if name.lower() != "content-length"
         ]
 
-    def answer(self, scope: dict[str, Any], shape: Shape, headers: dict[bytes, bytes],
-               body: bytes) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
-        """(headers, body) of a cache hit, or None."""
+    def answer(self, scope: dict[str, Any], shape: Shape, scope_key: str | None,
+               headers: dict[bytes, bytes], body: bytes
+               ) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        """(headers, body) of a cache hit for the permission scope ``scope_key`` (None:
+        the anonymous one), or None."""
         learned = self.learned.get(shape)
         if learned is None:
             return None
@@ -167,10 +199,11 @@ class LoopPath:
         cursor = consistency.decode(
             headers.get(consistency.HEADER.lower().encode(), b"").decode("latin-1") or None)
         entry = executor.memory_hit(payload.get("query"), payload.get("operationName"),
-                                    payload.get("variables"), cursor)
+                                    payload.get("variables"), cursor,
+                                    scope_key or executor.anonymous_scope)
         if entry is None:
             return None
-        logs.loop_answers["query"] += 1
+        logs.loop_answers[shape[4]] += 1
         logs.operation(executor.prepare(payload["query"], payload.get("operationName")),
                        started, 200, entry.result)
         encoded = entry.as_json()  # encoded once per answer, not per request
@@ -189,36 +222,63 @@ class GraphQLHTTPHandler(ASGIHandler):
         except RequestAborted:
             return
         headers = dict(scope.get("headers") or ())
-        shape = self.loop_path.shape(scope, headers)
-        if shape is not None:
-            answered = self.loop_path.answer(scope, shape, headers, body_file.read())
-            if answered is not None:
-                body_file.close()
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": answered[0]})
-                await send({"type": "http.response.body", "body": answered[1]})
-                return
-            body_file.seek(0)
+        kind = self.loop_path.shape(scope, headers)
+        shape, learning = None, None
+        if kind is not None:
+            shape, credential = kind
+            scope_key, identity = None, None
+            if credential is not None:
+                assert self.loop_path.identities is not None
+                identity = await self.loop_path.identities.identify(credential)
+                if identity is not None:
+                    scope_key = self.loop_path.identities.learned_scope(identity)
+                    if scope_key is None:
+                        learning = (credential, identity)
+            if credential is None or scope_key is not None:
+                answered = self.loop_path.answer(scope, shape, scope_key, headers,
+                                                 body_file.read())
+                if answered is not None:
+                    body_file.close()
+                    await send({"type": "http.response.start", "status": 200,
+                                "headers": answered[0]})
+                    await send({"type": "http.response.body", "body": answered[1]})
+                    return
+                body_file.seek(0)
+            elif identity is None:
+                shape = None  # an invalid credential: nothing to learn from the answer
         set_script_prefix(get_script_prefix(scope))
         # A pool of threads, not one per request: their database connections are
         # returned to the pool at the end of each request (request_finished).
         response = await sync_to_async(self._respond, thread_sensitive=False)(
-            scope, body_file, shape)
+            scope, body_file, shape, learning)
         await self.send_response(response, send)
 
-    def _respond(self, scope: dict[str, Any], body_file: Any,
-                 shape: Shape | None) -> HttpResponseBase:
+    def _respond(self, scope: dict[str, Any], body_file: Any, shape: Shape | None,
+                 learning: tuple[Credential, Identity] | None) -> HttpResponseBase:
         try:
             signals.request_started.send(sender=self.__class__, scope=scope)
             request, error_response = self.create_request(scope, body_file)
             response = self.get_response(request) if request is not None else error_response
             assert response is not None
-            response.close()  # request_finished, in this thread: connections go back
             if shape is not None:
                 self.loop_path.learn(shape, response)
+            if learning is not None:
+                self._learn_scope(*learning, response)
+            response.close()  # request_finished, in this thread: connections go back
             return response
         finally:
             body_file.close()
+
+    def _learn_scope(self, credential: Credential, identity: Identity,
+                     response: HttpResponseBase) -> None:
+        """Remember the permission scope Django's path computed for a signed-in user,
+        if the user's rows read the same before (on the loop) and after it."""
+        computed = getattr(response, "graphql_scope", None)
+        identities = self.loop_path.identities
+        if computed is None or identities is None or response.status_code != 200:
+            return
+        if identities.identify_sync(credential) == identity:
+            identities.learn(identity, computed.key)
 
 
 def graphql_http(application: Any, paths: tuple[str, ...] = GRAPHQL_PATHS) -> Any:

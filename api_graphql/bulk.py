@@ -26,13 +26,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import strawberry
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import IntegrityError, models, router, transaction
-from django.db.models import Q, QuerySet
-from django.db.models.deletion import Collector
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from strawberry.types.unset import UNSET
 
 from api_graphql import type_factory
+from api_graphql.cascades import PROTECTED, checked_collector
 from api_graphql.conf import graphql_settings
 from api_graphql.errors import GraphQLUserError, LimitExceeded, PermissionDenied
 from api_graphql.filters import FilterCompiler
@@ -44,6 +43,7 @@ from api_graphql.mutations import (
     _integrity,
     create_input_name,
     input_annotation,
+    protected_errors,
     update_input_name,
     writable_fields,
     writable_relations,
@@ -190,41 +190,6 @@ class _RolledBack(Exception):
     """Some row was refused: undo the rows already written."""
 
 
-# -- cascades ---------------------------------------------------------------------------
-def _undeletable(context: RequestContext, spec: ModelSpec, collector: Collector) -> str | None:
-    """The first model the collector would delete rows of that the user may not delete."""
-    own = {spec.model._meta.concrete_model,
-           *spec.model._meta.get_parent_list()}
-    collected: dict[type[models.Model], list[Any]] = {}
-    for model, instances in collector.data.items():
-        collected.setdefault(model, []).extend(obj.pk for obj in instances)
-    for qs in collector.fast_deletes:
-        if isinstance(qs, QuerySet):
-            collected.setdefault(qs.model, []).extend(qs.values_list("pk", flat=True))
-    graph = context.built.graph
-    for model, pks in collected.items():
-        # Own rows (and the parent rows of a multi-table child) are what was asked
-        # for; rows of an automatic many-to-many table are links, not objects.
-        if model._meta.concrete_model in own or model._meta.auto_created or not pks:
-            continue
-        other = graph.get(model)
-        if other is None:
-            opts = model._meta
-            user = context.user
-            if not (user is not None and getattr(user, "is_active", False)
-                    and user.has_perm(f"{opts.app_label}.delete_{opts.model_name}")):
-                return model._meta.label
-            continue
-        rule = context.scope.write_rule(other, "delete")
-        if rule is False:
-            return other.type_name
-        if isinstance(rule, Q):
-            allowed = model._default_manager.filter(rule).filter(pk__in=pks).count()
-            if allowed != len(set(pks)):
-                return other.type_name
-    return None
-
-
 # -- payloads ---------------------------------------------------------------------------
 def _nodes(context: RequestContext, spec: ModelSpec, pks: list[Any],
            children: dict[str, FieldSelection]) -> list[dict[str, Any] | None]:
@@ -367,18 +332,11 @@ def model_bulk_fields(spec: ModelSpec, graph: ModelGraph) -> list[RootField]:
                 pks = _target_pks(context, spec, selection.args.get("filters"), rule, "delete")
                 rows = _locked(spec, pks)
                 before = _nodes(context, spec, pks, _child(selection, "nodes"))
-                collector = Collector(using=router.db_for_write(spec.model))
                 try:
-                    collector.collect(rows)
-                except (models.ProtectedError, models.RestrictedError) as error:
-                    raise Refused([{"field": NON_FIELD_ERRORS, "code": "protected",
-                                    "message": str(error.args[0])}]) from None
-                refused_model = _undeletable(context, spec, collector)
-                if refused_model is not None:
-                    raise PermissionDenied(
-                        f"Deleting these {spec.type_name} rows would also delete "
-                        f"{refused_model} objects you do not have permission to delete."
-                    )
+                    collector = checked_collector(context, spec, rows,
+                                                  f"these {spec.type_name} rows")
+                except PROTECTED as error:
+                    raise Refused(protected_errors(error)) from None
                 _, deleted = collector.delete()
         except Refused as refused:
             return _bulk_payload(context, spec, selection,

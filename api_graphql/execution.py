@@ -321,11 +321,11 @@ class Executor:
         return (*plan.key, scope_key), footprint, state[0], state[1]
 
     def memory_hit(self, query: Any, operation_name: Any, variables: Any,
-                   cursor: dict[str, int] | None) -> Entry | None:
-        """An anonymous query's cached answer with no database work and no thread, or
-        None (the request then takes the full path). Only what an earlier request on
-        the full path prepared is used: the plan, the scope, the footprint."""
-        scope_key = self.anonymous_scope
+                   cursor: dict[str, int] | None, scope_key: str | None) -> Entry | None:
+        """A query's cached answer for the permission scope ``scope_key`` with no
+        database work and no thread, or None (the request then takes the full path).
+        Only what an earlier request on the full path prepared is used: the plan, the
+        scope, the footprint."""
         if scope_key is None or not isinstance(query, str):
             return None
         if operation_name is not None and not isinstance(operation_name, str):

@@ -19,6 +19,7 @@ from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import Q
 
 from api_graphql import type_factory, types, uploads
+from api_graphql.cascades import PROTECTED, checked_collector
 from api_graphql.errors import GraphQLUserError, PermissionDenied
 from api_graphql.model_graph import FieldSpec, ModelGraph, ModelSpec, RelationSpec
 from api_graphql.root_fields import RootField
@@ -137,6 +138,11 @@ class Refused(Exception):
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
         self.errors = errors
+
+
+def protected_errors(error: models.ProtectedError | models.RestrictedError) -> list[dict[str, str]]:
+    """PROTECT / RESTRICT as a field error: Django's message names the referring objects."""
+    return [{"field": NON_FIELD_ERRORS, "code": "protected", "message": str(error.args[0])}]
 
 
 def _field_errors(error: ValidationError) -> list[dict[str, str]]:
@@ -407,10 +413,12 @@ def model_mutation_fields(spec: ModelSpec, graph: ModelGraph) -> list[RootField]
                 pk = instance.pk
                 before = context.reader.node(spec, pk, node_children)
                 try:
+                    # Checked first as the admin does (get_deleted_objects), then the
+                    # model's own delete(), which a project may have overridden.
+                    checked_collector(context, spec, [instance], f"this {spec.type_name}")
                     instance.delete()
-                except (models.ProtectedError, models.RestrictedError) as error:
-                    raise Refused([{"field": NON_FIELD_ERRORS, "code": "protected",
-                                    "message": str(error.args[0])}]) from None
+                except PROTECTED as error:
+                    raise Refused(protected_errors(error)) from None
         except Refused as refused:
             return _payload(context, spec, selection, pk=selection.args["pk"],
                             errors=refused.errors)

@@ -85,9 +85,21 @@ class ModelConfig:
     #: Pin the GraphQL type name (root fields follow in snake case); None: the
     #: documented naming rule (docs/NAMING.md).
     type_name: str | None = None
+    #: Whether ``read_filter``'s answer depends on nothing but the user's row and
+    #: Django permissions (no other table, no clock): then a signed-in user's cache
+    #: hit may skip Django's request path (``api_graphql.identity``). None: true for
+    #: the default rule only.
+    read_filter_reads_only_user: bool | None = None
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
+
+    def reads_only_user(self) -> bool:
+        if self.read_filter_reads_only_user is not None:
+            return self.read_filter_reads_only_user
+        cls = type(self)
+        return (cls.read_filter is ModelConfig.read_filter
+                and cls.has_model_permission is ModelConfig.has_model_permission)
 
     # -- permissions -------------------------------------------------------------
     def has_model_permission(self, user: Any, action: Action) -> bool:

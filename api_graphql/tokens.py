@@ -50,21 +50,33 @@ def strip_scheme(header: str | None) -> str | None:
     return None
 
 
-def authenticate(token: str) -> TokenUser:
-    """The active user a token names, or :class:`InvalidToken` with the reason."""
+def verified(token: str) -> tuple[str, str, float]:
+    """(user pk, session-hash digest, expiry as Unix time) a token signs, or
+    :class:`InvalidToken`: the checks that need no database."""
     max_age = graphql_settings().token_max_age
     try:
         payload = signing.loads(token, salt=SALT, max_age=max_age)
         issued_at = signing.b62_decode(token.rsplit(":", 2)[-2])
+        return str(payload["u"]), str(payload.get("h")), issued_at + max_age
     except signing.SignatureExpired:
         raise InvalidToken("token expired") from None
-    except (signing.BadSignature, ValueError, IndexError):
+    except (signing.BadSignature, ValueError, IndexError, KeyError, TypeError):
         raise InvalidToken("invalid token") from None
+
+
+def still_valid(user: Any, digest: str) -> bool:
+    """Whether a token's user may still use it: active, and the password unchanged."""
+    return bool(getattr(user, "is_active", True)) and digest == _fingerprint(user)
+
+
+def authenticate(token: str) -> TokenUser:
+    """The active user a token names, or :class:`InvalidToken` with the reason."""
+    pk, digest, expires_at = verified(token)
     user_model = get_user_model()
     try:
-        user = user_model._default_manager.get(pk=payload["u"])
-    except (user_model.DoesNotExist, KeyError, ValueError):
+        user = user_model._default_manager.get(pk=pk)
+    except (user_model.DoesNotExist, ValueError):
         raise InvalidToken("invalid token") from None
-    if not user.is_active or payload.get("h") != _fingerprint(user):
+    if not still_valid(user, digest):
         raise InvalidToken("token revoked")
-    return TokenUser(user, issued_at + max_age)
+    return TokenUser(user, expires_at)

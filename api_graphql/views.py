@@ -167,4 +167,6 @@ class GraphQLView(View):
             response[consistency.HEADER] = consistency.encode(written)
         #: What the handler may learn from (api_graphql.asgi): the kind of operation.
         response.graphql_operation = prepared.kind if prepared is not None else None  # type: ignore[attr-defined]
+        #: And whose rights answered it (the handler learns a signed-in user's scope).
+        response.graphql_scope = context.scope  # type: ignore[attr-defined]
         return response

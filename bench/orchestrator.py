@@ -1,6 +1,6 @@
 """Run the benchmark suite: ``bench/run [--quick] [--only a,b,...]``.
 
-A small loop: take an environment snapshot, run each scenario (a)-(g) in turn,
+A small loop: take an environment snapshot, run each scenario (a)-(j) in turn,
 write ``results/<timestamp>/results.json`` (raw samples, versions, environment),
 ``results.md`` (the tables) and ``latency.png`` (the (c) chart), and copy them to
 ``results/latest/``. A scenario that cannot run is reported as skipped with its
@@ -38,6 +38,7 @@ SCENARIOS = {
     "e": "bench.scenarios.e_memory",
     "h": "bench.scenarios.h_writes",
     "i": "bench.scenarios.i_sequential",
+    "j": "bench.scenarios.j_trigger_cost",
 }
 
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="CI smoke run: small sizes, one repeat, < 3 minutes")
-    parser.add_argument("--only", default="", help="comma-separated scenario letters (a-i)")
+    parser.add_argument("--only", default="", help="comma-separated scenario letters (a-j)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="rounds per scenario (default 3, quick 1)")
     parser.add_argument("--out", type=Path, default=BENCH / "results")

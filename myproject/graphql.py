@@ -34,12 +34,16 @@ class ArticleConfig(api_graphql.ModelConfig):
     #: Article.publish() as a mutation: article_publish(pk), await article.publish().
     actions = {"publish": "myproject.change_article"}
 
+    read_filter_reads_only_user = True  # permissions, then a constant rule
+
     def read_filter(self, user: Any) -> bool | Q:
         return super().read_filter(user) or Q(published=True)
 
 
 @api_graphql.register(Comment)
 class CommentConfig(api_graphql.ModelConfig):
+    read_filter_reads_only_user = True
+
     def read_filter(self, user: Any) -> bool | Q:
         return super().read_filter(user) or Q(
             status=Comment.Status.VISIBLE, article__published=True
@@ -48,6 +52,8 @@ class CommentConfig(api_graphql.ModelConfig):
 
 @api_graphql.register(Tag)
 class TagConfig(api_graphql.ModelConfig):
+    read_filter_reads_only_user = True
+
     def read_filter(self, user: Any) -> bool | Q:
         return True
 

@@ -95,8 +95,10 @@ def exposition() -> str:
                      [("", sum(n for (_, outcome), n in operations if outcome == "error"))])
     lines += _result_cache()
     lines += _metric("graphql_loop_path_answers_total", "counter",
-                     "Cached answers served on the event loop, without Django's handler.",
-                     [("", sum(logs.loop_answers.values()))])
+                     "Cached answers served on the event loop, without Django's handler, "
+                     "by caller (anonymous, session cookie, bearer token).",
+                     [(f'{{caller="{caller}"}}', logs.loop_answers[caller])
+                      for caller in ("anonymous", "session", "bearer")])
     lines += _metric("http_server_errors_total", "counter", "HTTP responses with a 5xx status.",
                      [("", server_errors["count"])])
     return "\n".join(lines) + "\n"

@@ -1,10 +1,13 @@
-"""After a commit: sequence the new records and tell the subscribers' processes.
+"""Tell the subscribers' processes: committed changes, and sessions that ended.
 
 In a server process the hub is on the event loop: events go to it directly (it
 delivers locally and forwards over the channel layer). In a process without a
 hub (a shell, a worker) a small background thread sends them over the layer; with
 the in-memory layer there is no one to tell, and the servers read the outbox.
 The outbox is the source of truth, so a failed send only costs latency.
+
+A logout takes the same two ways: this process's hub closes the session's sockets
+at once, every other process hears of it over the layer.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import atexit
 import contextlib
 import logging
 import threading
+from collections.abc import Coroutine
 from concurrent.futures import Future
+from typing import Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import DatabaseError
@@ -22,6 +27,7 @@ from django.db import DatabaseError
 from api_graphql import consistency
 from realtime.conf import realtime_settings
 from realtime.events import ChangeEvent, send_to_layer
+from realtime.hub import SESSION_GROUP, SESSION_MESSAGE, running_hub
 from realtime.outage import layer_outage
 from realtime.sequencer import all_positions, assign_sequence
 
@@ -45,7 +51,6 @@ def flush_committed(using: str = "default") -> None:
 
 
 def publish(events: list[ChangeEvent]) -> None:
-    from realtime.hub import running_hub
     from realtime.versions import table
 
     table.observe(events)  # before the writer's response: it reads its own writes
@@ -55,10 +60,24 @@ def publish(events: list[ChangeEvent]) -> None:
     if hub is not None:
         hub.publish_threadsafe(events)
         return
+    if _other_processes_listen():
+        _background().send(events)
+
+
+def session_ended(digest: str) -> None:
+    """A session logged out (``digest``: ``hub.session_digest`` of its key): its sockets
+    are closed with 4403 here and in every process the channel layer reaches."""
+    hub = running_hub()
+    if hub is not None:
+        hub.loop.call_soon_threadsafe(hub.end_session, digest)
+    if _other_processes_listen():
+        _background().group_send(SESSION_GROUP, {"type": SESSION_MESSAGE, "session": digest})
+
+
+def _other_processes_listen() -> bool:
+    """Only a distributed layer reaches other processes (in memory, nobody listens)."""
     layer = get_channel_layer(realtime_settings().channel_layer)
-    if layer is None or isinstance(layer, InMemoryChannelLayer):
-        return
-    _background().send(events)
+    return layer is not None and not isinstance(layer, InMemoryChannelLayer)
 
 
 class BackgroundSender:
@@ -73,7 +92,13 @@ class BackgroundSender:
         atexit.register(self.drain)
 
     def send(self, events: list[ChangeEvent]) -> None:
-        future = asyncio.run_coroutine_threadsafe(self._send(events), self.loop)
+        self._submit(self._send(events))
+
+    def group_send(self, group: str, message: dict[str, Any]) -> None:
+        self._submit(self._group_send(group, message))
+
+    def _submit(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
         self.pending.add(future)
         future.add_done_callback(self.pending.discard)
 
@@ -85,6 +110,14 @@ class BackgroundSender:
             layer_outage.failed(error)
         else:
             layer_outage.recovered()
+
+    async def _group_send(self, group: str, message: dict[str, Any]) -> None:
+        try:
+            layer = get_channel_layer(realtime_settings().channel_layer)
+            await layer.group_send(group, message)
+        except Exception as error:  # nothing else carries it: say so
+            logger.warning("realtime: could not tell the other processes (%s): %s",
+                           message.get("type"), error)
 
     def drain(self, timeout: float = 2.0) -> None:
         for future in list(self.pending):

@@ -11,14 +11,11 @@ than another always gets a larger seq.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-import uuid
 from collections import defaultdict
 from typing import Any
 
 import orjson
-from django.apps import apps
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F
 
@@ -149,20 +146,7 @@ def event(model: str, object_pk: str, op: str, seq: int, changed_fields: Any,
           previous: Any) -> ChangeEvent:
     """The event of one sequenced record, from its columns."""
     fields = tuple(changed_fields) if changed_fields is not None else None
-    if _uuid_keyed(model):
-        object_pk = str(uuid.UUID(object_pk))
     return ChangeEvent(model, object_pk, op, seq, fields, previous)
-
-
-@functools.cache
-def _uuid_keyed(label: str) -> bool:
-    """SQLite stores a UUID key as 32 hex digits, and its trigger records it so; the
-    event names the object as Django prints its key, as on PostgreSQL."""
-    try:
-        pk = apps.get_model(label)._meta.pk
-    except LookupError:
-        return False
-    return pk is not None and pk.get_internal_type() == "UUIDField"
 
 
 def versions_from_database(labels: tuple[str, ...], using: str = "default") -> tuple[int, ...]:

@@ -42,7 +42,7 @@ class Column:
     name: str  # the field's name, as changed_fields lists it
     attname: str  # the key of previous values
     column: str
-    kind: str  # "json", "binary" or ""
+    kind: str  # "json", "binary", "uuid" (a UUID, or a key pointing at one) or ""
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class ModelTable:
     """A model's own table: CREATED, UPDATED and DELETED of its rows."""
 
     table: str
-    pk: str
+    pk: Column
     #: Streams of the rows of this table (the model's own, when it is exposed).
     labels: tuple[str, ...]
     columns: tuple[Column, ...]
@@ -69,25 +69,43 @@ class ThroughTable:
     both objects, naming the relation from each side."""
 
     table: str
-    sides: tuple[tuple[str, str, str | None], ...]  # (label, column, relation name)
+    sides: tuple[tuple[str, Column, str | None], ...]  # (label, column, relation name)
 
 
 Capture = ModelTable | ThroughTable
 
 
+def _kind(field: models.Field[Any, Any]) -> str:
+    while isinstance(field, models.ForeignKey):  # a key is stored as its target is
+        field = field.target_field
+    if isinstance(field, models.JSONField):
+        return "json"
+    if isinstance(field, models.BinaryField):
+        return "binary"
+    return "uuid" if field.get_internal_type() == "UUIDField" else ""
+
+
+def _column(field: models.Field[Any, Any]) -> Column:
+    return Column(field.name, field.attname, field.column or field.attname, _kind(field))
+
+
 def _columns(model: type[models.Model]) -> tuple[Column, ...]:
-    columns = []
-    for field in model._meta.local_concrete_fields:
-        kind = ("json" if isinstance(field, models.JSONField)
-                else "binary" if isinstance(field, models.BinaryField) else "")
-        columns.append(Column(field.name, field.attname, field.column or field.attname, kind))
-    return tuple(columns)
+    return tuple(_column(field) for field in model._meta.local_concrete_fields)
 
 
-def _pk_column(model: type[models.Model]) -> str:
+def _through_column(through: type[models.Model], column: str) -> Column:
+    """A through table's column by name: a library's many-to-many (taggit's) gives only
+    the names, which are not always a concrete field's (a generic key's object id)."""
+    for field in through._meta.concrete_fields:
+        if field.column == column:
+            return _column(field)
+    return Column(column, column, column, "")
+
+
+def _pk(model: type[models.Model]) -> Column:
     pk = model._meta.pk
     assert pk is not None and pk.column is not None
-    return pk.column
+    return _column(pk)
 
 
 def plan(using: str = "default") -> list[Capture]:
@@ -99,15 +117,15 @@ def plan(using: str = "default") -> list[Capture]:
         tables.setdefault(model, [])
         for parent in model._meta.get_parent_list():
             tables.setdefault(concrete(parent), []).append(
-                (model._meta.label_lower, model._meta.db_table, _pk_column(model)))
+                (model._meta.label_lower, model._meta.db_table, _pk(model).column))
     result: list[Capture] = []
     for model, descendants in sorted(tables.items(), key=lambda i: i[0]._meta.db_table):
-        parents = tuple((p._meta.db_table, _pk_column(p), _columns(p))
+        parents = tuple((p._meta.db_table, _pk(p).column, _columns(p))
                         for p in model._meta.get_parent_list())
         ancestors = tuple(concrete(p)._meta.label_lower for p in model._meta.get_parent_list()
                           if concrete(p) in allowed)
         result.append(ModelTable(
-            model._meta.db_table, _pk_column(model),
+            model._meta.db_table, _pk(model),
             (model._meta.label_lower,) if model in allowed else (), _columns(model),
             parents, tuple(sorted(descendants)), ancestors))
     seen: set[str] = set()
@@ -125,9 +143,11 @@ def plan(using: str = "default") -> list[Capture]:
                 continue
             seen.add(through._meta.db_table)
             theirs = field.remote_field.get_accessor_name()
-            sides: list[tuple[str, str, str | None]] = [
-                (label, str(field.m2m_column_name()), field.name) for label in owner_labels]
-            sides += [(label, str(field.m2m_reverse_name()), theirs) for label in target_labels]
+            ours, other = (_through_column(through, str(name))
+                           for name in (field.m2m_column_name(), field.m2m_reverse_name()))
+            sides: list[tuple[str, Column, str | None]] = [
+                (label, ours, field.name) for label in owner_labels]
+            sides += [(label, other, theirs) for label in target_labels]
             result.append(ThroughTable(through._meta.db_table, tuple(sides)))
     return result
 
@@ -182,7 +202,7 @@ class PostgreSQL(Dialect):
 
     def model_body(self, capture: ModelTable) -> str:
         q = self.q
-        pk_new, pk_old = f"NEW.{q(capture.pk)}", f"OLD.{q(capture.pk)}"
+        pk_new, pk_old = f"NEW.{q(capture.pk.column)}", f"OLD.{q(capture.pk.column)}"
         deleted = self.row_object("OLD", capture.columns)
         for table, pk, columns in capture.parents:
             deleted += (f" || coalesce((SELECT {self.row_object('p', columns)} FROM {q(table)} p"
@@ -217,8 +237,8 @@ class PostgreSQL(Dialect):
             lines.append(f"IF {guard} THEN")
             for label, column, relation in capture.sides:
                 changed = f"jsonb_build_array({_literal(relation)})" if relation else "NULL"
-                lines.append(self.insert(label, f"{row}.{self.q(column)}", "UPDATED", changed,
-                                         "'{}'::jsonb"))
+                lines.append(self.insert(label, f"{row}.{self.q(column.column)}", "UPDATED",
+                                         changed, "'{}'::jsonb"))
             lines.append("END IF;")
         lines += ["RETURN NULL;", "END"]
         return "\n".join(lines)
@@ -257,6 +277,13 @@ class SQLite(Dialect):
             return f"CASE WHEN json_valid({ref}) THEN json({ref}) ELSE {ref} END"
         if column.kind == "binary":
             return f"hex({ref})"  # JSON holds no BLOB
+        if column.kind == "uuid":
+            # Django stores 32 hex digits here; events carry the UUID as Django prints
+            # it (str(uuid), PostgreSQL's form). Any other text (raw SQL) is left as is.
+            dashed = "||'-'||".join(f"substr({ref}, {start}, {length})" for start, length in
+                                    ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
+            return (f"CASE WHEN length({ref}) = 32 THEN lower({dashed}) "
+                    f"ELSE {ref} END")
         return ref
 
     def differs(self, column: Column) -> str:
@@ -284,7 +311,8 @@ class SQLite(Dialect):
         table = q(capture.table)
         triggers: list[tuple[str, str, str]] = []  # (event, when, body)
         if isinstance(capture, ModelTable):
-            pk_new, pk_old = f"NEW.{q(capture.pk)}", f"OLD.{q(capture.pk)}"
+            pk_new, pk_old = f"NEW.{q(capture.pk.column)}", f"OLD.{q(capture.pk.column)}"
+            key_new, key_old = self.value("NEW", capture.pk), self.value("OLD", capture.pk)
             pairs = [(c.attname, self.value("OLD", c)) for c in capture.columns]
             for parent_table, parent_pk, columns in capture.parents:
                 pairs += [(c.attname, f"(SELECT {self.value('p', c)} FROM {q(parent_table)} p "
@@ -303,17 +331,17 @@ class SQLite(Dialect):
                          for c, r in zip(capture.columns[i:i + 100], removals, strict=True)]
                 previous = f"json_remove({previous}, {', '.join(paths)})"
             any_change = " OR ".join(self.differs(c) for c in capture.columns) or "0"
-            updated = [self.insert(label, pk_new, "UPDATED", changed, previous)
+            updated = [self.insert(label, key_new, "UPDATED", changed, previous)
                        for label in (*capture.labels, *capture.ancestors)]
-            updated += [self.insert(label, pk_new, "UPDATED", changed, previous,
+            updated += [self.insert(label, key_new, "UPDATED", changed, previous,
                                     f"EXISTS (SELECT 1 FROM {q(t)} WHERE {q(pk)} = {pk_new})")
                         for label, t, pk in capture.descendants]
             triggers.append(("INSERT", "", "\n".join(
-                self.insert(label, pk_new, "CREATED", "NULL", "NULL")
+                self.insert(label, key_new, "CREATED", "NULL", "NULL")
                 for label in capture.labels)))
             triggers.append(("UPDATE", any_change, "\n".join(updated)))
             triggers.append(("DELETE", "", "\n".join(
-                self.insert(label, pk_old, "DELETED", "NULL", deleted)
+                self.insert(label, key_old, "DELETED", "NULL", deleted)
                 for label in capture.labels)))
         else:
             for event, rows in (("INSERT", ["NEW"]), ("DELETE", ["OLD"]),
@@ -322,7 +350,7 @@ class SQLite(Dialect):
                 for row in rows:
                     for label, column, relation in capture.sides:
                         changed = f"json_array({_literal(relation)})" if relation else "NULL"
-                        body.append(self.insert(label, f"{row}.{q(column)}", "UPDATED",
+                        body.append(self.insert(label, self.value(row, column), "UPDATED",
                                                 changed, "json_object()"))
                 triggers.append((event, "", "\n".join(body)))
         triggers = [t for t in triggers if t[2]]

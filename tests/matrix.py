@@ -35,7 +35,8 @@ ROLES = ("anonymous", "no_permission", "view_only", "all_permissions", "staff", 
 PARTIAL = "partial"
 ALL_ROLES = (*ROLES, PARTIAL)
 OPERATIONS = ("list", "get", "count", "relation", "filter_relation",
-              "create", "update", "delete", "bulk_update", "bulk_delete", "upsert", "upload",
+              "create", "update", "delete", "delete_cascade", "bulk_update", "bulk_delete",
+              "upsert", "upload",
               "subscribe", "computed", "scope", "aggregate", "action", "handwritten")
 ROWS_PER_MODEL = 6
 PASSWORD = "a-long-test-password"

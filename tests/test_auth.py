@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
 import urllib.error
@@ -19,8 +20,13 @@ from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth import logout
+from django.contrib.sessions.backends.db import SessionStore
 from django.core import signing
 from django.core.cache import cache
+from django.db import connections
+from django.http import HttpRequest
 from django.test import Client, override_settings
 
 from api_graphql import tokens
@@ -478,6 +484,39 @@ def test_logging_out_the_session_closes_its_sockets_with_4403(server: DaphneServ
         assert await run_query(bob_socket, "2", "{ me { username } }") == {
             "data": {"me": {"username": "bob"}}}
         await bob_socket.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"),
+                    reason="in memory, no layer reaches another process")
+@pytest.mark.django_db(transaction=True)
+def test_a_logout_in_a_process_without_a_hub_closes_the_sockets_on_the_server(
+        server: DaphneServer, make_user: Any) -> None:
+    """A shell, a worker or another site logs the session out: this test process has no
+    hub, so the server hears of it only over the channel layer (publisher.session_ended)."""
+    user = make_user("ada")
+    ada = Browser(server)
+    assert ada.mutate(LOGIN, {"u": "ada", "p": PASSWORD})["data"]["login"]["user"] == {
+        "username": "ada", "is_staff": False}
+    key = ada.cookie("sessionid")
+    assert key
+
+    def log_out() -> None:
+        request = HttpRequest()
+        request.session = SessionStore(session_key=key)
+        request.user = user
+        try:
+            logout(request)
+        finally:
+            connections.close_all()  # this thread's connection would outlive the test
+
+    async def scenario() -> None:
+        socket = await GraphQLSocket.open(server.ws, additional_headers=ada.session_header())
+        assert await run_query(socket, "1", "{ me { username } }") == {
+            "data": {"me": {"username": "ada"}}}
+        await sync_to_async(log_out)()
+        assert await socket.closed(timeout=15) == (4403, "Forbidden: logged out")
 
     asyncio.run(scenario())
 

@@ -13,10 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.admin import site as admin_site
+from django.contrib.admin.utils import get_deleted_objects
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q, signals
+from django.test import RequestFactory
 from graphql import GraphQLInputObjectType, GraphQLNonNull, get_named_type
 
 from api_graphql.registry import ModelConfig, site
@@ -394,6 +397,92 @@ def test_protected_delete_is_a_field_error(admin: GraphQLClient, blog: dict[str,
     assert payload == {"ok": True, "pk": str(writer.pk), "errors": [],
                        "node": {"name": "Ursula"}}
     assert not Passport.objects.exists()
+
+
+def admin_refuses(user: Any, obj: models.Model) -> set[str]:
+    """The models the admin's delete page says the user lacks permission on."""
+    request = RequestFactory().post("/")
+    request.user = user
+    _, _, perms_needed, protected = get_deleted_objects([obj], request, admin_site)
+    assert not protected
+    return set(perms_needed)
+
+
+def test_a_delete_that_would_cascade_to_rows_you_may_not_delete_is_refused(
+        gql_as: Callable[[Any], GraphQLClient], make_user: Any, blog: dict[str, Any]) -> None:
+    """delete_<model> asks what the admin asks (get_deleted_objects): the comment
+    cascades with its article, so delete_article alone may not delete it."""
+    article = blog["public"]
+    comment = Comment.objects.create(article=article, author=blog["bob"], body="hi")
+    user = grant(make_user("deleter"), "view_article", "delete_article")
+    assert admin_refuses(user, article) == {"comment"}
+    ChangeRecord.objects.all().delete()
+    result = gql_as(user)(f'mutation {{ delete_article(pk: "{article.pk}") {{ {PAYLOAD} }} }}')
+    assert result["data"] is None
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN" and "Comment" in error["message"]
+    assert Article.objects.filter(pk=article.pk).exists() and Comment.objects.filter(
+        pk=comment.pk).exists()
+    assert not ChangeRecord.objects.exists()
+    # An article nothing cascades to is deleted with the same permissions.
+    assert admin_refuses(user, blog["draft"]) == set()
+    assert delete(gql_as(user), "article", blog["draft"].pk)["ok"] is True
+    # With delete_comment too, the admin and the API both let the cascade go.
+    user = grant(user, "delete_comment")
+    assert admin_refuses(user, article) == set()
+    assert delete(gql_as(user), "article", article.pk)["ok"] is True
+    assert not Comment.objects.filter(pk=comment.pk).exists()
+    deleted = set(ChangeRecord.objects.filter(op="DELETED").values_list("model", "object_pk"))
+    assert ("myproject.comment", str(comment.pk)) in deleted
+
+
+def test_a_delete_that_cascades_into_an_unexposed_model_needs_its_permission(
+        gql_as: Callable[[Any], GraphQLClient], make_user: Any, blog: dict[str, Any]) -> None:
+    """Comment hidden from the API for the test: its rows still cascade with their
+    article, and Django's delete_comment still decides, as in the admin."""
+    article = blog["public"]
+    Comment.objects.create(article=article, author=blog["bob"], body="hi")
+    saved = site._configs.get(Comment)
+    site.unregister(Comment)
+    reset_schema()
+    try:
+        user = grant(make_user("deleter"), "view_article", "delete_article")
+        assert admin_refuses(user, article) == {"comment"}
+        result = gql_as(user)(f'mutation {{ delete_article(pk: "{article.pk}") {{ ok }} }}')
+        assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert "myproject.Comment" in result["errors"][0]["message"]
+        assert Article.objects.filter(pk=article.pk).exists() and Comment.objects.exists()
+        user = grant(user, "delete_comment")
+        assert delete(gql_as(user), "article", article.pk)["ok"] is True
+        assert not Comment.objects.exists()
+    finally:
+        site._excluded.discard(Comment)
+        if saved is not None:
+            site._configs[Comment] = saved
+        reset_schema()
+
+
+@pytest.mark.parametrize("on_delete", [models.PROTECT, models.RESTRICT])
+def test_protect_and_restrict_refuse_a_single_delete_with_a_field_error(
+        admin: GraphQLClient, blog: dict[str, Any], on_delete: Any) -> None:
+    """Comment.article made PROTECT, then RESTRICT, for the test: Django refuses the
+    article's delete; the API says so as a field error, and nothing is deleted."""
+    article = blog["public"]
+    Comment.objects.create(article=article, author=blog["bob"], body="hi")
+    remote = Comment._meta.get_field("article").remote_field
+    saved = remote.on_delete
+    remote.on_delete = on_delete
+    try:
+        with (pytest.raises((models.ProtectedError, models.RestrictedError)) as django_error,
+              transaction.atomic()):
+            Article.objects.get(pk=article.pk).delete()
+        payload = delete(admin, "article", article.pk)
+    finally:
+        remote.on_delete = saved
+    assert payload["ok"] is False
+    assert [(e["field"], e["code"], e["message"]) for e in payload["errors"]] == [
+        ("__all__", "protected", str(django_error.value.args[0]))]
+    assert Article.objects.filter(pk=article.pk).exists() and Comment.objects.count() == 1
 
 
 def test_delete_and_update_of_a_missing_row(admin: GraphQLClient) -> None:

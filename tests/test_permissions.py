@@ -15,6 +15,7 @@ printed at the end of the module.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,8 +26,9 @@ from typing import Any
 import pytest
 import strawberry
 from django.contrib.contenttypes.fields import GenericForeignKey
-from django.db import models
+from django.db import models, router
 from django.db.models import Q, signals
+from django.db.models.deletion import Collector
 from django.test import Client, override_settings
 from graphql import GraphQLInputObjectType, GraphQLObjectType
 
@@ -189,6 +191,8 @@ def pk_value(obj: models.Model) -> str:
 
 
 def missing_pk(model: type[models.Model]) -> str:
+    if isinstance(model._meta.pk, models.UUIDField):
+        return str(uuid.uuid4())  # no row has it
     highest = model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
     return str((highest or 0) + 10_000)
 
@@ -577,6 +581,72 @@ def check_delete(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
     if exists:
         problems.append("the row is still there")
     cells.record("delete", "deleted" + ("" if was_readable else " (node hidden)"), problems)
+
+
+def cascading_relations(world: World, model: type[models.Model]) -> list[Any]:
+    """The exposed models' foreign keys that CASCADE from ``model`` (not parent links)."""
+    return [rel for rel in model._meta.related_objects
+            if rel.on_delete is models.CASCADE and not rel.parent_link
+            and rel.related_model in world.data.exposed]
+
+
+def cascade_models(model: type[models.Model], victim: models.Model) -> set[type[models.Model]]:
+    """What Django's Collector deletes with ``victim`` besides it (and its parent rows):
+    the models the admin's get_deleted_objects needs the delete permission on."""
+    collector = Collector(using=router.db_for_write(model))
+    collector.collect([victim])
+    collected = {m for m, objs in collector.data.items() if objs}
+    collected |= {qs.model for qs in collector.fast_deletes if qs.exists()}
+    own = {model._meta.concrete_model, *model._meta.get_parent_list()}
+    return {m for m in collected if m._meta.concrete_model not in own and not m._meta.auto_created}
+
+
+def check_delete_cascade(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """delete_<model> of a row that rows of other exposed models CASCADE from (one per
+    such foreign key): done exactly when Django's delete permission holds on the model
+    and on every model the cascade reaches, as the admin decides; otherwise FORBIDDEN
+    and nothing deleted."""
+    user = world.users[role]
+    model = spec.model
+    name = f"delete_{spec.root_name}"
+    relations = cascading_relations(world, model)
+    if name not in world.mutation_names() or not relations:
+        cells.record("delete_cascade", "not offered" if relations else "no cascade", [])
+        return
+    victim = world.data.make(model, world.data.fresh_index(), optional=False)
+    dependents = []
+    for rel in relations:
+        dependent = world.data.make(rel.related_model, world.data.fresh_index(), optional=False)
+        setattr(dependent, rel.field.attname, victim.pk)
+        dependent.save(update_fields=[rel.field.name])
+        dependents.append(dependent)
+    reached = cascade_models(model, victim)
+    allowed = has_action(user, model, "delete") and all(
+        has_action(user, m, "delete") for m in reached)
+    result = world.client(role)(
+        f"""mutation($pk: ID!) {{ {name}(pk: $pk) {{ ok errors {{ field code }} }} }}""",
+        {"pk": pk_value(victim)})
+    left = [obj for obj in [victim, *dependents]
+            if type(obj)._default_manager.filter(pk=obj.pk).exists()]
+    problems: list[str] = []
+    labels = ",".join(sorted({m._meta.model_name for m in reached}
+                             | {rel.related_model._meta.model_name for rel in relations}))
+    if not allowed:
+        problems += expect_forbidden(result, [name])
+        if len(left) != 1 + len(dependents):
+            problems.append(f"a refused delete removed rows: {len(left)} left")
+        why = ("no delete permission" if not has_action(user, model, "delete")
+               else "cascade to " + ",".join(sorted(m._meta.model_name for m in reached
+                                                    if not has_action(user, m, "delete"))))
+        cells.record("delete_cascade", f"{FORBIDDEN} ({why})", problems)
+        return
+    problems += unexpected_errors(result)
+    payload = (result.get("data") or {}).get(name) or {}
+    if payload.get("ok") is not True:
+        problems.append(f"delete failed: {payload!r}")
+    if left:
+        problems.append(f"still there after the delete: {left!r}")
+    cells.record("delete_cascade", f"deleted with {labels}", problems)
 
 
 # -- the business-logic columns: what a ModelConfig exposes of the model's own code ------
@@ -1037,6 +1107,7 @@ def test_permission_matrix(world: World, label: str, role: str, tmp_path: Path) 
     check_create(world, spec, role, cells)
     check_update(world, spec, role, cells)
     check_delete(world, spec, role, cells)
+    check_delete_cascade(world, spec, role, cells)
     check_computed(world, spec, role, cells)
     check_scopes(world, spec, role, cells)
     check_aggregates(world, spec, role, cells)

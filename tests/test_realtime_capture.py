@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from typing import Any
 
 import pytest
@@ -13,8 +14,8 @@ from myproject.models import Article, Tag, User
 from realtime import publish_changes
 from realtime.hub import prune
 from realtime.models import ChangeRecord, StreamPosition
-from realtime.sequencer import assign_sequence
-from tests.testapp.models import Restaurant
+from realtime.sequencer import assign_sequence, to_event
+from tests.testapp.models import Reading, Restaurant, Sensor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,6 +123,41 @@ def test_writes_without_signals_are_captured_by_the_database(author: User) -> No
     assert rename.previous == {"title": "0"}
     assert delete.previous is not None and delete.previous["title"] == "zero"
     assert delete.previous["author_id"] == author.pk
+
+
+def test_uuid_keys_and_values_are_recorded_as_django_prints_them() -> None:
+    """SQLite stores a UUID as 32 hex digits, PostgreSQL as uuid: either way an event
+    names the object, and gives previous values, as str(uuid) (a UUID key, a foreign
+    key to one, a UUID column, both sides of a many-to-many)."""
+    first, second = Sensor.objects.create(name="a"), Sensor.objects.create(name="b")
+    batch, next_batch = uuid.uuid4(), uuid.uuid4()
+    reading = Reading.objects.create(sensor=first, batch=batch)
+    reading_id, first_id = str(reading.pk), str(first.pk)
+    ChangeRecord.objects.all().delete()
+    Reading.objects.filter(pk=reading.pk).update(sensor=second, batch=next_batch)
+    reading.seen_by.add(first)
+    Sensor.objects.filter(pk=first.pk).update(name="renamed")
+    with connection.cursor() as cursor:  # the database's own cascade is not Django's
+        cursor.execute(f"DELETE FROM {Reading.seen_by.through._meta.db_table}")
+    reading.delete()
+    first.delete()
+    events = [to_event(record) for record in ChangeRecord.objects.order_by("id")]
+    assert [(e.model, e.pk, e.op, e.changed_fields) for e in events] == [
+        ("testapp.reading", reading_id, "UPDATED", ("sensor", "batch")),
+        ("testapp.reading", reading_id, "UPDATED", ("seen_by",)),
+        ("testapp.sensor", first_id, "UPDATED", ("sightings",)),
+        ("testapp.sensor", first_id, "UPDATED", ("name",)),
+        ("testapp.reading", reading_id, "UPDATED", ("seen_by",)),
+        ("testapp.sensor", first_id, "UPDATED", ("sightings",)),
+        ("testapp.reading", reading_id, "DELETED", None),
+        ("testapp.sensor", first_id, "DELETED", None),
+    ]
+    assert events[0].previous == {"sensor_id": first_id, "batch": str(batch)}
+    assert events[3].previous == {"name": "a"}
+    gone_reading, gone_sensor = events[6].previous, events[7].previous
+    assert gone_reading is not None and gone_sensor is not None
+    assert (gone_reading["sensor_id"], gone_reading["batch"]) == (str(second.pk), str(next_batch))
+    assert gone_sensor == {"id": first_id, "name": "renamed"}
 
 
 def test_publish_changes_still_announces_what_no_row_write_shows(author: User) -> None:

@@ -16,6 +16,7 @@ from api_graphql.tasks.models import TaskRun
 class TaskRunConfig(api_graphql.ModelConfig):
     exclude = ["traceback"]
     mutations = False
+    read_filter_reads_only_user = True  # permissions and the user's pk
 
     def read_filter(self, user: Any) -> bool | Q:
         if super().read_filter(user) is True:

@@ -1,5 +1,7 @@
 """One model per field kind and every relation shape, all plain Django."""
 
+import uuid
+
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -116,3 +118,19 @@ class BigPlace(Place):
 
     class Meta:
         proxy = True
+
+
+class Sensor(models.Model):
+    """A UUID primary key (SQLite stores it as 32 hex digits, PostgreSQL as uuid)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = models.CharField(max_length=50)
+
+
+class Reading(models.Model):
+    """UUIDs by reference: a foreign key and a many-to-many to a UUID key, a UUID column."""
+
+    sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE)
+    batch = models.UUIDField(null=True, blank=True)
+    value = models.IntegerField(default=0)
+    seen_by = models.ManyToManyField(Sensor, blank=True, related_name="sightings")

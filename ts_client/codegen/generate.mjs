@@ -38,7 +38,7 @@ import {
  *   scopes?: Record<string, {arguments: Record<string, ArgumentEntry>, input: string | null}>,
  *   scope_type?: string | null,
  *   actions?: Record<string, {field: string, arguments: Record<string, ArgumentEntry>}>,
- *   aggregates?: {field: string, group_by: string, numeric: string[], ordered: string[], countable: string[]}}} ModelEntry
+ *   aggregates?: {field: string, group_by: string, group_enum: string, numeric: string[], ordered: string[], countable: string[], group: string[]}}} ModelEntry
  * @typedef {{type: 'number' | 'string', regex: string, slashes: boolean}} UrlParamEntry
  * @typedef {{path: string, params: Record<string, UrlParamEntry>}} UrlEntry
  * @typedef {{version: number, scalars: Record<string, LookupSet>, models: Record<string, ModelEntry>,
@@ -353,7 +353,7 @@ function modelTypes(model, byLabel, setName, depth) {
     `  unique: ${union(['pk', ...uniqueFields])};`,
     `  methods: ${t}Methods;`,
     `  scopes: ${t}Scopes;`,
-    `  aggregates: { numeric: ${union(model.aggregates?.numeric ?? [])}; ordered: ${union(model.aggregates?.ordered ?? [])}; countable: ${union(model.aggregates?.countable ?? [])} };`,
+    `  aggregates: { numeric: ${union(model.aggregates?.numeric ?? [])}; ordered: ${union(model.aggregates?.ordered ?? [])}; countable: ${union(model.aggregates?.countable ?? [])}; group: ${union(model.aggregates?.group ?? [])} };`,
     '}',
   );
   return lines;
@@ -400,11 +400,12 @@ function modelMeta(model, byLabel, setName) {
     roots: { get: roots.get, list: roots.list, count: roots.count, create: roots.create, update: roots.update,
       delete: roots.delete, changes: roots.changes, bulk_update: roots.bulk_update, bulk_delete: roots.bulk_delete,
       bulk_create: roots.bulk_create, get_or_create: roots.get_or_create, update_or_create: roots.update_or_create,
-      aggregate: model.aggregates?.field },
+      aggregate: model.aggregates?.field, group_by: model.aggregates?.group_by },
     inputs: {
       filter: model.filter_type, order: model.order_type, scope: model.scope_type ?? undefined,
       create: model.mutations.create?.input ?? undefined, update: model.mutations.update?.input ?? undefined,
       lookup: model.mutations.get_or_create?.input ?? model.mutations.update_or_create?.input ?? undefined,
+      group: model.aggregates?.group_enum,
     },
   };
 }

@@ -49,26 +49,41 @@ export type AggregateResult<T extends ModelTypes, S> = {
     : never;
 };
 
+/** The selection of each aggregate of a call: `n: count`, `avg: avg { title_length }`. */
+function aggregateParts(spec: Record<string, Aggregate>, reserved: readonly string[]): string[] {
+  const parts = Object.entries(spec).map(([key, { fn, field }]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`'${key}' is not a valid aggregate name.`);
+    if (reserved.includes(key)) throw new Error(`'${key}' conflicts with a field of values().`);
+    return fn === 'count' ? `${key}: count` : `${key}: ${fn} { ${field} }`;
+  });
+  if (!parts.length) throw new Error('aggregate() needs at least one aggregate.');
+  return parts;
+}
+
+/** `query name($a: A, ...) { root(a: $a, ...) { body } }` with the variables that are set. */
+function document(root: string, types: Record<string, string>, variables: Record<string, unknown>,
+  body: string): Document {
+  const used = Object.keys(types).filter((k) => variables[k] !== undefined);
+  const defs = used.map((k) => `$${k}: ${types[k]}`).join(', ');
+  const args = used.map((k) => `${k}: $${k}`).join(', ');
+  return {
+    query: `query ${root}${defs ? `(${defs})` : ''} { ${root}${args ? `(${args})` : ''} { ${body} } }`,
+    variables: Object.fromEntries(used.map((k) => [k, variables[k]])),
+  };
+}
+
+function filterTypes(model: ModelMeta): Record<string, string> {
+  const types: Record<string, string> = { filters: model.inputs.filter };
+  if (model.inputs.scope) types.scopes = `[${model.inputs.scope}!]`;
+  return types;
+}
+
 /** `query($filters) { article_aggregate(filters: $filters) { n: count avg: avg { title_length } } }`. */
 export function aggregateDocument(model: ModelMeta, spec: Record<string, Aggregate>,
   variables: Record<string, unknown>): Document {
   const root = model.roots.aggregate;
   if (!root) throw new Error(`${model.name} offers no aggregates.`);
-  const parts = Object.entries(spec).map(([key, { fn, field }]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`'${key}' is not a valid aggregate name.`);
-    return fn === 'count' ? `${key}: count` : `${key}: ${fn} { ${field} }`;
-  });
-  if (!parts.length) throw new Error('aggregate() needs at least one aggregate.');
-  const types: Record<string, string> = { filters: model.inputs.filter };
-  if (model.inputs.scope) types.scopes = `[${model.inputs.scope}!]`;
-  const used = Object.keys(types).filter((k) => variables[k] !== undefined);
-  const defs = used.map((k) => `$${k}: ${types[k]}`).join(', ');
-  const args = used.map((k) => `${k}: $${k}`).join(', ');
-  const vars = Object.fromEntries(used.map((k) => [k, variables[k]]));
-  return {
-    query: `query ${root}${defs ? `(${defs})` : ''} { ${root}${args ? `(${args})` : ''} { ${parts.join(' ')} } }`,
-    variables: vars,
-  };
+  return document(root, filterTypes(model), variables, aggregateParts(spec, []).join(' '));
 }
 
 /** The server's answer, flattened to the keys of the call. */
@@ -77,4 +92,68 @@ export function flattenAggregate(spec: Record<string, Aggregate>, data: Record<s
     const value = data[key];
     return [key, fn === 'count' ? value : (value as Record<string, unknown> | null)?.[field!] ?? null];
   }));
+}
+
+/** The keys `values(...)` may name before `annotate()`: the model's own columns the server groups by. */
+export type GroupKey<T extends ModelTypes> = T extends { aggregates: { group: infer G extends string } } ? G : never;
+
+/**
+ * `query($by, $filters, $offset, $limit) { article_group_by(by: $by, ...) { key { author_id }
+ * n: count } }`: Django's `values(*by).annotate(...)`, one page of groups ordered by the keys.
+ */
+export function groupDocument(model: ModelMeta, by: readonly string[], spec: Record<string, Aggregate>,
+  variables: Record<string, unknown>): Document {
+  const root = model.roots.group_by;
+  if (!root || !model.inputs.group) throw new Error(`${model.name} offers no grouping.`);
+  if (!by.length) throw new Error('annotate() groups by the keys of values(): name at least one.');
+  const types = { by: `[${model.inputs.group}!]!`, ...filterTypes(model), offset: 'Int', limit: 'Int' };
+  const body = `key { ${by.join(' ')} } ${aggregateParts(spec, by).join(' ')}`;
+  return document(root, types, { ...variables, by }, body);
+}
+
+/** One group of the server's answer as Django's dict: the keys, then the aggregates. */
+export function flattenGroup(spec: Record<string, Aggregate>, group: Record<string, unknown>): Record<string, unknown> {
+  return { ...(group.key as Record<string, unknown>), ...flattenAggregate(spec, group) };
+}
+
+/**
+ * The groups of `values(...).annotate(...)`: thenable like a QuerySet, `limit()` / `offset()`
+ * slice the groups (Python's `qs[:n]`). Without a limit every group is read, a page at a time.
+ */
+export class GroupedQuerySet<Row> implements PromiseLike<Row[]> {
+  constructor(
+    private readonly page: (offset: number, limit: number) => Promise<Row[]>,
+    private readonly pageSize: number,
+    private readonly start = 0,
+    private readonly count: number | undefined = undefined,
+  ) {}
+
+  /** At most n groups. */
+  limit(n: number): GroupedQuerySet<Row> {
+    return new GroupedQuerySet(this.page, this.pageSize, this.start, n);
+  }
+
+  /** Skip n groups. */
+  offset(n: number): GroupedQuerySet<Row> {
+    return new GroupedQuerySet(this.page, this.pageSize, n, this.count);
+  }
+
+  async fetch(): Promise<Row[]> {
+    const rows: Row[] = [];
+    for (let at = this.start; ; at += this.pageSize) {
+      const want = this.count === undefined ? this.pageSize : Math.min(this.pageSize, this.start + this.count - at);
+      if (want <= 0) break;
+      const page = await this.page(at, want);
+      rows.push(...page);
+      if (page.length < want) break;
+    }
+    return rows;
+  }
+
+  then<A = Row[], B = never>(
+    onfulfilled?: ((value: Row[]) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.fetch().then(onfulfilled, onrejected);
+  }
 }

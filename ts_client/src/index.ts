@@ -9,8 +9,8 @@ export {
 export { Q, type Condition } from './q.js';
 export { backoff, isRetryable, Live, RETRYABLE_CODES, type LiveHandlers, type LiveOptions, type LiveStatus, type LiveSubscription } from './live.js';
 export {
-  Avg, Count, Max, Min, StdDev, Sum, Variance, type Aggregate, type AggregateFunction, type AggregateResult,
-  type AggregateSpec,
+  Avg, Count, GroupedQuerySet, Max, Min, StdDev, Sum, Variance, type Aggregate, type AggregateFunction,
+  type AggregateResult, type AggregateSpec, type GroupKey,
 } from './aggregates.js';
 export { compileKwargs, compileOrder, type Document } from './compile.js';
 export {

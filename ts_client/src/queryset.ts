@@ -5,7 +5,10 @@
  */
 import type { Client } from './client.js';
 import { getDefaultClient } from './client.js';
-import { aggregateDocument, flattenAggregate, type AggregateResult, type AggregateSpec } from './aggregates.js';
+import {
+  aggregateDocument, flattenAggregate, flattenGroup, groupDocument, GroupedQuerySet,
+  type AggregateResult, type AggregateSpec, type GroupKey,
+} from './aggregates.js';
 import { callAction } from './actions.js';
 import { callMethod } from './computed.js';
 import {
@@ -184,6 +187,13 @@ const LATEST_BY = "latest() and earliest() require either fields as positional a
 export type ScopeMethods<T extends ModelTypes, Row> = T extends { scopes: infer S }
   ? { readonly [K in keyof S]: S[K] extends readonly unknown[] ? (...args: S[K]) => Scoped<T, Row> : never }
   : unknown;
+
+/**
+ * What annotate() requires of the row: every values() key one the server groups by; a
+ * key that is not names itself in the compile error.
+ */
+type Groupable<T extends ModelTypes, Row> = [Exclude<keyof Row, GroupKey<T>>] extends [never] ? unknown
+  : { 'values() keys annotate() cannot group by': Exclude<keyof Row, GroupKey<T>> };
 
 /** A QuerySet with its model's scopes: what every QuerySet method returns. */
 export type Scoped<T extends ModelTypes, Row = Instance<T>> = QuerySet<T, Row> & ScopeMethods<T, Row>;
@@ -507,6 +517,33 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
     const doc = aggregateDocument(this.model, spec, { filters: this.filterInput(), scopes: this.scopeInput() });
     const data = await clientOf(this.binding).request<Record<string, Record<string, unknown>>>(doc.query, doc.variables);
     return flattenAggregate(spec, data[this.model.roots.aggregate!] ?? {}) as AggregateResult<T, S>;
+  }
+
+  /**
+   * Django's `values(...).annotate(...)`: `await Article.objects.filter({published: true})
+   * .values('author_id').annotate({n: Count(), avg: Avg('title_length')})` is one request
+   * (`<model>_group_by`) and one GROUP BY over this queryset's rows (scopes and filters; the
+   * user's row rules apply first): a dict per group, its keys then its aggregates, ordered
+   * by the keys. The keys are values() columns the server groups by; any other (a span,
+   * a file, an annotation) is a compile error. Slice the groups after annotate().
+   */
+  annotate<S extends AggregateSpec<T>>(spec: S & Groupable<T, Row>): GroupedQuerySet<Row & AggregateResult<T, S>> {
+    const { fields, ordering, offset, limit } = this.state;
+    if (fields === null) throw new TypeError('annotate() groups the keys of values(): call values(...) first.');
+    if (ordering.length) throw new TypeError('annotate(): groups come ordered by their keys; drop the order_by().');
+    if (offset !== undefined || limit !== undefined) {
+      throw new TypeError('Cannot annotate a query once a slice has been taken; slice the groups instead.');
+    }
+    const client = clientOf(this.binding);
+    const root = this.model.roots.group_by;
+    const page = async (at: number, count: number): Promise<(Row & AggregateResult<T, S>)[]> => {
+      const doc = groupDocument(this.model, fields, spec, {
+        filters: this.filterInput(), scopes: this.scopeInput(), offset: at || undefined, limit: count,
+      });
+      const data = await client.request<Record<string, Record<string, unknown>[]>>(doc.query, doc.variables);
+      return (data[root!] ?? []).map((group) => flattenGroup(spec, group) as Row & AggregateResult<T, S>);
+    };
+    return new GroupedQuerySet(page, client.pageSize);
   }
 
   /** `SELECT COUNT(*)`, honouring offset and limit like Django's sliced count. */

@@ -92,8 +92,8 @@ export interface ModelTypes {
   methods?: object;
   /** Manager / QuerySet methods offered as scopes: name -> its argument tuple. */
   scopes?: object | undefined;
-  /** The columns aggregate() takes per kind of function. */
-  aggregates?: { numeric: string; ordered: string; countable: string };
+  /** The columns aggregate() takes per kind of function, and the keys `values(...).annotate()` groups by. */
+  aggregates?: { numeric: string; ordered: string; countable: string; group: string };
 }
 
 // ---- runtime metadata emitted by the generator ------------------------------------
@@ -141,8 +141,10 @@ export interface ModelMeta {
     get_or_create?: string;
     update_or_create?: string;
     aggregate?: string;
+    group_by?: string;
   };
-  inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string; scope?: string };
+  /** GraphQL input types of the arguments (`group`: the enum of grouping keys). */
+  inputs: { filter: string; order: string; create?: string; update?: string; lookup?: string; scope?: string; group?: string };
   /** Manager / QuerySet methods offered as scopes (`Article.objects.published()`). */
   scopes?: readonly string[];
   /** Model methods run as mutations on one object: name -> its root field and arguments. */

@@ -451,7 +451,7 @@ export interface TaskRunTypes extends ModelTypes {
   unique: "pk" | "id" | "task_id";
   methods: TaskRunMethods;
   scopes: TaskRunScopes;
-  aggregates: { numeric: "current" | "total" | "retries"; ordered: "id" | "task_id" | "task_name" | "started_by_id" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at"; countable: "id" | "task_id" | "task_name" | "started_by_id" | "state" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at" };
+  aggregates: { numeric: "current" | "total" | "retries"; ordered: "id" | "task_id" | "task_name" | "started_by_id" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at"; countable: "id" | "task_id" | "task_name" | "started_by_id" | "state" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at"; group: "id" | "task_id" | "task_name" | "started_by_id" | "state" | "current" | "total" | "message" | "error" | "retries" | "worker" | "created_at" | "started_at" | "finished_at" | "updated_at" };
 }
 
 // myproject.user
@@ -522,7 +522,7 @@ export interface UserTypes extends ModelTypes {
   unique: "pk" | "id" | "email";
   methods: UserMethods;
   scopes: UserScopes;
-  aggregates: { numeric: never; ordered: "id" | "email" | "username" | "created_at"; countable: "id" | "email" | "username" | "is_active" | "created_at" };
+  aggregates: { numeric: never; ordered: "id" | "email" | "username" | "created_at"; countable: "id" | "email" | "username" | "is_active" | "created_at"; group: "id" | "email" | "username" | "is_active" | "created_at" };
 }
 
 // myproject.article
@@ -610,7 +610,7 @@ export interface ArticleTypes extends ModelTypes {
   unique: "pk" | "id";
   methods: ArticleMethods;
   scopes: ArticleScopes;
-  aggregates: { numeric: "title_length"; ordered: "id" | "title" | "content" | "author_id" | "created_at" | "title_length"; countable: "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length" };
+  aggregates: { numeric: "title_length"; ordered: "id" | "title" | "content" | "author_id" | "created_at" | "title_length"; countable: "id" | "title" | "content" | "author_id" | "published" | "created_at" | "title_length"; group: "id" | "title" | "content" | "author_id" | "published" | "created_at" };
 }
 
 // myproject.tag
@@ -667,7 +667,7 @@ export interface TagTypes extends ModelTypes {
   unique: "pk" | "id" | "name";
   methods: TagMethods;
   scopes: TagScopes;
-  aggregates: { numeric: never; ordered: "id" | "name"; countable: "id" | "name" };
+  aggregates: { numeric: never; ordered: "id" | "name"; countable: "id" | "name"; group: "id" | "name" };
 }
 
 // myproject.comment
@@ -736,7 +736,7 @@ export interface CommentTypes extends ModelTypes {
   unique: "pk" | "id";
   methods: CommentMethods;
   scopes: CommentScopes;
-  aggregates: { numeric: never; ordered: "id" | "article_id" | "author_id" | "body" | "created_at"; countable: "id" | "article_id" | "author_id" | "body" | "status" | "created_at" };
+  aggregates: { numeric: never; ordered: "id" | "article_id" | "author_id" | "body" | "created_at"; countable: "id" | "article_id" | "author_id" | "body" | "status" | "created_at"; group: "id" | "article_id" | "author_id" | "body" | "status" | "created_at" };
 }
 
 // myproject.profile
@@ -799,7 +799,7 @@ export interface ProfileTypes extends ModelTypes {
   unique: "pk" | "id" | "user_id";
   methods: ProfileMethods;
   scopes: ProfileScopes;
-  aggregates: { numeric: never; ordered: "id" | "user_id" | "bio" | "website"; countable: "id" | "user_id" | "bio" | "website" | "role" };
+  aggregates: { numeric: never; ordered: "id" | "user_id" | "bio" | "website"; countable: "id" | "user_id" | "bio" | "website" | "role"; group: "id" | "user_id" | "bio" | "website" | "role" };
 }
 
 // ---- runtime metadata: what the QuerySet compiler reads ----
@@ -1068,11 +1068,13 @@ export const schema: SchemaMeta = {
         "list": "task_run_list",
         "count": "task_run_count",
         "changes": "task_run_changes",
-        "aggregate": "task_run_aggregate"
+        "aggregate": "task_run_aggregate",
+        "group_by": "task_run_group_by"
       },
       "inputs": {
         "filter": "TaskRunFilter",
-        "order": "TaskRunOrder"
+        "order": "TaskRunOrder",
+        "group": "TaskRunGroupBy"
       }
     },
     "User": {
@@ -1129,14 +1131,16 @@ export const schema: SchemaMeta = {
         "bulk_create": "bulk_create_user",
         "get_or_create": "get_or_create_user",
         "update_or_create": "update_or_create_user",
-        "aggregate": "user_aggregate"
+        "aggregate": "user_aggregate",
+        "group_by": "user_group_by"
       },
       "inputs": {
         "filter": "UserFilter",
         "order": "UserOrder",
         "create": "UserCreateInput",
         "update": "UserUpdateInput",
-        "lookup": "UserLookupInput"
+        "lookup": "UserLookupInput",
+        "group": "UserGroupBy"
       }
     },
     "Article": {
@@ -1226,7 +1230,8 @@ export const schema: SchemaMeta = {
         "bulk_create": "bulk_create_article",
         "get_or_create": "get_or_create_article",
         "update_or_create": "update_or_create_article",
-        "aggregate": "article_aggregate"
+        "aggregate": "article_aggregate",
+        "group_by": "article_group_by"
       },
       "inputs": {
         "filter": "ArticleFilter",
@@ -1234,7 +1239,8 @@ export const schema: SchemaMeta = {
         "scope": "ArticleScope",
         "create": "ArticleCreateInput",
         "update": "ArticleUpdateInput",
-        "lookup": "ArticleLookupInput"
+        "lookup": "ArticleLookupInput",
+        "group": "ArticleGroupBy"
       }
     },
     "Tag": {
@@ -1272,14 +1278,16 @@ export const schema: SchemaMeta = {
         "bulk_create": "bulk_create_tag",
         "get_or_create": "get_or_create_tag",
         "update_or_create": "update_or_create_tag",
-        "aggregate": "tag_aggregate"
+        "aggregate": "tag_aggregate",
+        "group_by": "tag_group_by"
       },
       "inputs": {
         "filter": "TagFilter",
         "order": "TagOrder",
         "create": "TagCreateInput",
         "update": "TagUpdateInput",
-        "lookup": "TagLookupInput"
+        "lookup": "TagLookupInput",
+        "group": "TagGroupBy"
       }
     },
     "Comment": {
@@ -1329,14 +1337,16 @@ export const schema: SchemaMeta = {
         "bulk_create": "bulk_create_comment",
         "get_or_create": "get_or_create_comment",
         "update_or_create": "update_or_create_comment",
-        "aggregate": "comment_aggregate"
+        "aggregate": "comment_aggregate",
+        "group_by": "comment_group_by"
       },
       "inputs": {
         "filter": "CommentFilter",
         "order": "CommentOrder",
         "create": "CommentCreateInput",
         "update": "CommentUpdateInput",
-        "lookup": "CommentLookupInput"
+        "lookup": "CommentLookupInput",
+        "group": "CommentGroupBy"
       }
     },
     "Profile": {
@@ -1377,14 +1387,16 @@ export const schema: SchemaMeta = {
         "bulk_create": "bulk_create_profile",
         "get_or_create": "get_or_create_profile",
         "update_or_create": "update_or_create_profile",
-        "aggregate": "profile_aggregate"
+        "aggregate": "profile_aggregate",
+        "group_by": "profile_group_by"
       },
       "inputs": {
         "filter": "ProfileFilter",
         "order": "ProfileOrder",
         "create": "ProfileCreateInput",
         "update": "ProfileUpdateInput",
-        "lookup": "ProfileLookupInput"
+        "lookup": "ProfileLookupInput",
+        "group": "ProfileGroupBy"
       }
     }
   }

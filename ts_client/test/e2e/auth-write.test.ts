@@ -1,11 +1,10 @@
 /** Login, logout, tokens, and create/update/delete with typed validation errors. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Article, Tag, User } from '../../src/generated/models.js';
 import {
   DoesNotExist, GraphQLRequestError, ValidationError, authenticate, logout, me, refreshToken, tokenAuth,
-  type Client,
 } from '../../src/index.js';
-import { PASSWORD, client, clientAs, unique } from './helpers.js';
+import { PASSWORD, client, clients, unique } from './helpers.js';
 
 describe('session auth (cookies + CSRF, as a browser would)', () => {
   it('authenticate, write with the CSRF token, logout', async () => {
@@ -63,19 +62,12 @@ describe('token auth', () => {
 });
 
 describe('writes', () => {
-  let editor: Client;
-  let viewer: Client;
-  beforeAll(async () => {
-    [editor, viewer] = await Promise.all([clientAs('editor'), clientAs('viewer')]);
-  });
-  afterAll(async () => {
-    await Promise.all([editor.close(), viewer.close()]);
-  });
+  const users = clients({ editor: 'editor', viewer: 'viewer' });
 
   it('create, update, delete', async () => {
-    const articles = Article.objects.using(editor);
-    const author = (await User.objects.using(editor).first())!;
-    const tag = (await Tag.objects.using(editor).first())!;
+    const articles = Article.objects.using(users.editor);
+    const author = (await User.objects.using(users.editor).first())!;
+    const tag = (await Tag.objects.using(users.editor).first())!;
     const title = unique('write');
     const created = await articles.create({ title, content: 'body', author: author.id, tags: [tag.id] });
     expect(created).toMatchObject({ title, content: 'body', author_id: author.id, published: false });
@@ -91,40 +83,40 @@ describe('writes', () => {
   });
 
   it('validation errors are typed by field', async () => {
-    const author = (await User.objects.using(editor).first())!;
-    const error = await Article.objects.using(editor)
+    const author = (await User.objects.using(users.editor).first())!;
+    const error = await Article.objects.using(users.editor)
       .create({ title: '', content: 'c', author: author.id })
       .then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     const fields = (error as ValidationError<'title' | 'content' | 'author'>).fields;
     expect(fields.title?.[0]).toMatch(/blank/);
     expect((error as ValidationError).errors[0]).toMatchObject({ field: 'title', code: 'blank' });
-    const long = await Article.objects.using(editor)
+    const long = await Article.objects.using(users.editor)
       .create({ title: 'x'.repeat(201), content: 'c', author: author.id })
       .then(() => null, (e: unknown) => e);
     expect((long as ValidationError).fields.title?.[0]).toMatch(/at most 200/);
   });
 
   it('a reader may not write', async () => {
-    const author = (await User.objects.using(viewer).first())!;
-    const error = await Article.objects.using(viewer).create({ title: 't', content: 'c', author: author.id })
+    const author = (await User.objects.using(users.viewer).first())!;
+    const error = await Article.objects.using(users.viewer).create({ title: 't', content: 'c', author: author.id })
       .then(() => null, (e: unknown) => e);
     expect((error as GraphQLRequestError).code).toBe('FORBIDDEN');
   });
 
   it('relation managers write: reverse foreign key create, many-to-many add/remove/set', async () => {
-    const user = (await User.objects.using(editor).first())!;
+    const user = (await User.objects.using(users.editor).first())!;
     const title = unique('related');
     const article = await user.article_set.create({ title, content: 'c' });
     expect(article.author_id).toBe(user.id);
     expect(await user.article_set.filter({ title }).count()).toBe(1);
-    const [a, b] = await Tag.objects.using(editor).order_by('name').limit(2);
+    const [a, b] = await Tag.objects.using(users.editor).order_by('name').limit(2);
     await article.tags.add(a!.id, b!.id);
     expect((await article.tags.all()).map((t) => t.id).sort()).toEqual([a!.id, b!.id].sort());
     await article.tags.remove(a!.id);
     expect((await article.tags.all()).map((t) => t.id)).toEqual([b!.id]);
     await article.tags.set([]);
     expect(await article.tags.exists()).toBe(false);
-    await Article.objects.using(editor).delete(article.id);
+    await Article.objects.using(users.editor).delete(article.id);
   });
 });

@@ -5,10 +5,10 @@
  * in_bulk, latest/earliest, select_related / prefetch_related in one request,
  * get_or_create under a race.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { Article, Comment, Tag, User } from '../../src/generated/models.js';
 import { DoesNotExist, LookupError, type Client } from '../../src/index.js';
-import { clientAs, unique } from './helpers.js';
+import { clientAs, clients, unique } from './helpers.js';
 import { djangoShell } from './server.js';
 
 /**
@@ -16,8 +16,7 @@ import { djangoShell } from './server.js';
  * seeded articles after the first, users past the first 20), so the ORM's answer,
  * asked once up front, still holds when the client asks.
  */
-let viewer: Client;
-let admin: Client;
+const users = clients({ viewer: 'viewer', admin: 'admin' });
 const last = Number(inject('lastSeededArticle'));
 const seeded = `id__lte=${last}`;
 
@@ -71,22 +70,18 @@ const answer = (name: string): unknown => answers[name];
 const ids = (rows: { id: string }[]) => rows.map((r) => Number(r.id));
 
 beforeAll(async () => {
-  [viewer, admin] = await Promise.all([clientAs('viewer'), clientAs('admin')]);
   const questions = Object.entries(QUESTIONS()).map(([name, expression]) => `${JSON.stringify(name)}: ${expression}`);
   answers = (await orm(`{${questions.join(', ')}}`)) as Record<string, unknown>;
-});
-afterAll(async () => {
-  await Promise.all([viewer.close(), admin.close()]);
 });
 
 describe('lookups spelled as Django spells them', () => {
   
   it('reverse relations by their related query name (comment__..., article__...)', async () => {
-    const mine = await Article.objects.using(viewer)
+    const mine = await Article.objects.using(users.viewer)
       .filter({ id__lte: last, comment__status: 'hidden', comment__body__icontains: 'a' }).order_by('id');
     expect(mine.length).toBeGreaterThan(0);
     expect(ids(mine)).toEqual(answer('hiddenCommented'));
-    const authors = await User.objects.using(viewer).filter({ id__gt: 20, article__title__icontains: 'django' }).order_by('id');
+    const authors = await User.objects.using(users.viewer).filter({ id__gt: 20, article__title__icontains: 'django' }).order_by('id');
     expect(ids(authors)).toEqual(answer('djangoAuthors'));
   });
 
@@ -96,70 +91,70 @@ describe('lookups spelled as Django spells them', () => {
   });
 
   it('__isnull on forward, reverse, one-to-one and many-to-many relations', async () => {
-    const noArticles = await User.objects.using(viewer).filter({ id__gt: 20, article__isnull: true }).order_by('id');
+    const noArticles = await User.objects.using(users.viewer).filter({ id__gt: 20, article__isnull: true }).order_by('id');
     expect(ids(noArticles)).toEqual(answer('noArticles'));
-    const withProfile = await User.objects.using(viewer).filter({ id__gt: 20, profile__isnull: false }).count();
+    const withProfile = await User.objects.using(users.viewer).filter({ id__gt: 20, profile__isnull: false }).count();
     expect(withProfile).toBe(answer('withProfile'));
-    const untagged = await Article.objects.using(viewer).filter({ id__lte: last, tags__isnull: true }).order_by('id');
+    const untagged = await Article.objects.using(users.viewer).filter({ id__lte: last, tags__isnull: true }).order_by('id');
     expect(ids(untagged)).toEqual(answer('untagged'));
-    const uncommented = await Article.objects.using(viewer).filter({ id__lte: last, comment__isnull: true }).count();
+    const uncommented = await Article.objects.using(users.viewer).filter({ id__lte: last, comment__isnull: true }).count();
     expect(uncommented).toBe(answer('uncommented'));
   });
 
   it('Q objects: OR, AND, NOT, mixed with keywords', async () => {
     const q = Article.Q({ title__icontains: 'django' }).or({ author__username__startswith: 'a' })
       .and(Article.Q({ published: false }).not());
-    const rows = await Article.objects.using(viewer).filter(q, { id__lte: last }).order_by('id');
+    const rows = await Article.objects.using(users.viewer).filter(q, { id__lte: last }).order_by('id');
     expect(rows.length).toBeGreaterThan(0);
     expect(ids(rows)).toEqual(answer('q'));
   });
 
   it('exclude across a to-many relation drops every row with a match, as Django does', async () => {
-    const n = await Article.objects.using(viewer).filter({ id__lte: last }).exclude({ comment__status: 'hidden' }).count();
+    const n = await Article.objects.using(users.viewer).filter({ id__lte: last }).exclude({ comment__status: 'hidden' }).count();
     expect(n).toBe(answer('excludeHidden'));
     const either = Article.Q({ published: true }).or({ tags__name: 'django' });
-    const m = await Article.objects.using(viewer).filter({ id__lte: last }).exclude(either).count();
+    const m = await Article.objects.using(users.viewer).filter({ id__lte: last }).exclude(either).count();
     expect(m).toBe(answer('excludeQ'));
   });
 });
 
 describe('values(), distinct(), in_bulk(), latest(), earliest()', () => {
   it('values() follows to-one relations and names keys as Django does', async () => {
-    const rows = await Comment.objects.using(viewer).filter({ article__id__lte: last }).order_by('id')
+    const rows = await Comment.objects.using(users.viewer).filter({ article__id__lte: last }).order_by('id')
       .values('id', 'article', 'author__username', 'article__author__username').limit(25);
     const expected = answer('commentValues');
     expect(rows).toEqual(expected);
   });
 
   it('values().distinct() removes repeated dicts, sliced after', async () => {
-    const names = await Article.objects.using(viewer).filter({ id__lte: last })
+    const names = await Article.objects.using(users.viewer).filter({ id__lte: last })
       .order_by('author__username').values('author__username').distinct();
     const expected = answer('distinctAuthors');
     expect(names).toEqual(expected);
     expect(names.length).toBeLessThan(last);
-    const page = await Article.objects.using(viewer).filter({ id__lte: last })
+    const page = await Article.objects.using(users.viewer).filter({ id__lte: last })
       .order_by('author__username').values('author__username').distinct().offset(3).limit(5);
     expect(page).toEqual((expected as unknown[]).slice(3, 8));
   });
 
   it('in_bulk by pk and by another unique field', async () => {
-    const bulk = await Article.objects.using(viewer).in_bulk([1, 2, 3, 99_999_999]);
+    const bulk = await Article.objects.using(users.viewer).in_bulk([1, 2, 3, 99_999_999]);
     expect(Object.keys(bulk).sort()).toEqual(['1', '2', '3']);
     expect(bulk['2']!.id).toBe('2');
-    expect(await Article.objects.using(viewer).in_bulk([])).toEqual({});
-    const tags = await Tag.objects.using(viewer).in_bulk(['django', 'python'], { field_name: 'name' });
+    expect(await Article.objects.using(users.viewer).in_bulk([])).toEqual({});
+    const tags = await Tag.objects.using(users.viewer).in_bulk(['django', 'python'], { field_name: 'name' });
     expect(Object.keys(tags).sort()).toEqual(
       (answer('bulkTags')) as string[]);
-    await expect(async () => Article.objects.using(viewer).all().limit(2).in_bulk()).rejects.toThrow(/limit/);
+    await expect(async () => Article.objects.using(users.viewer).all().limit(2).in_bulk()).rejects.toThrow(/limit/);
   });
 
   it('latest() and earliest() by a field; no field and no get_latest_by is an error', async () => {
-    const newest = await Article.objects.using(viewer).filter({ id__lte: last }).latest('created_at', 'id');
-    const oldest = await Article.objects.using(viewer).filter({ id__lte: last }).earliest('created_at', 'id');
+    const newest = await Article.objects.using(users.viewer).filter({ id__lte: last }).latest('created_at', 'id');
+    const oldest = await Article.objects.using(users.viewer).filter({ id__lte: last }).earliest('created_at', 'id');
     expect(Number(newest.id)).toBe(answer('latest'));
     expect(Number(oldest.id)).toBe(answer('earliest'));
-    await expect(Article.objects.using(viewer).filter({ id__lt: 0 }).latest('created_at')).rejects.toBeInstanceOf(DoesNotExist);
-    await expect(Article.objects.using(viewer).latest()).rejects.toThrow(/get_latest_by/);
+    await expect(Article.objects.using(users.viewer).filter({ id__lt: 0 }).latest('created_at')).rejects.toBeInstanceOf(DoesNotExist);
+    await expect(Article.objects.using(users.viewer).latest()).rejects.toThrow(/get_latest_by/);
   });
 });
 
@@ -212,13 +207,13 @@ describe('select_related and prefetch_related: relations in the same request', (
   });
 
   it('a relation with more rows than one nested page is read to the end', async () => {
-    const author = (await User.objects.using(viewer).order_by('id').first())!;
-    const article = await Article.objects.using(admin).create({ title: unique('many-comments'), content: 'c', author: author.id });
+    const author = (await User.objects.using(users.viewer).order_by('id').first())!;
+    const article = await Article.objects.using(users.admin).create({ title: unique('many-comments'), content: 'c', author: author.id });
     await djangoShell([
       'from myproject.models import Comment',
       `Comment.objects.bulk_create(Comment(article_id=${article.id}, author_id=${author.id}, body=f"c{i}") for i in range(130))`,
     ].join('\n'));
-    const [row] = await Article.objects.using(admin).filter({ id: article.id }).prefetch_related('comment_set');
+    const [row] = await Article.objects.using(users.admin).filter({ id: article.id }).prefetch_related('comment_set');
     expect(row!.comment_set.cached).toHaveLength(130);
     expect(new Set(row!.comment_set.cached.map((x) => x.body)).size).toBe(130);
   });
@@ -227,13 +222,13 @@ describe('select_related and prefetch_related: relations in the same request', (
 describe('get_or_create (the server-side mutation)', () => {
   it('creates once, then gets; racing clients all end with the one row', async () => {
     const name = unique('tag').slice(0, 50);
-    const [tag, created] = await Tag.objects.using(admin).get_or_create({ name });
+    const [tag, created] = await Tag.objects.using(users.admin).get_or_create({ name });
     expect(created).toBe(true);
-    const [again, createdAgain] = await Tag.objects.using(admin).get_or_create({ name });
+    const [again, createdAgain] = await Tag.objects.using(users.admin).get_or_create({ name });
     expect([again.id, createdAgain]).toEqual([tag.id, false]);
 
     const raced = unique('race').slice(0, 50);
-    const results = await Promise.all(Array.from({ length: 5 }, () => Tag.objects.using(admin).get_or_create({ name: raced })));
+    const results = await Promise.all(Array.from({ length: 5 }, () => Tag.objects.using(users.admin).get_or_create({ name: raced })));
     expect(new Set(results.map(([t]) => t.id)).size).toBe(1);
     expect(results.filter(([, c]) => c)).toHaveLength(1);
     expect(await orm(`Tag.objects.filter(name="${raced}").count()`)).toBe(1);

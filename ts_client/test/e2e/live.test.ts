@@ -2,14 +2,13 @@
  * Live subscriptions fed by saves in ANOTHER process (`manage.py shell -c`), the way
  * a worker or the admin would write: events travel through the outbox and the hub.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Article, User } from '../../src/generated/models.js';
 import {
   authenticate, logout, refreshToken, type ChangeEvent, type Client, type LiveStatus,
 } from '../../src/index.js';
-import { PASSWORD, client, clientAs, unique, until } from './helpers.js';
-import { PythonSession } from './server.js';
+import { PASSWORD, client, clientAs, pythonSession, unique, until } from './helpers.js';
 
 /** A WebSocket class that counts the sockets a client opens. */
 function countingSocket(): { WebSocket: typeof WebSocket; opened: () => number } {
@@ -24,12 +23,7 @@ function countingSocket(): { WebSocket: typeof WebSocket; opened: () => number }
 }
 
 /** A Django process of its own (like a worker): writes here reach subscribers via the outbox. */
-let py: PythonSession;
-beforeAll(async () => {
-  py = new PythonSession();
-  await py.run('from myproject.models import Article, User\nu = User.objects.order_by("id").first()');
-});
-afterAll(() => py.close());
+const py = pythonSession('from myproject.models import Article, User\nu = User.objects.order_by("id").first()');
 
 type Row = Article;
 function recorder() {

@@ -7,12 +7,11 @@
  */
 import { act, StrictMode, useState, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Article, type ArticleFields } from '../../src/generated/models.js';
 import { tokenAuth, logout, DoesNotExist, GraphQLRequestError, type Client, type ChangeEvent } from '../../src/index.js';
 import { useCurrentUser, useMutation, useObject, useQuerySet, useUpdate } from '../../src/react.js';
-import { PASSWORD, client, clientAs, unique, until } from './helpers.js';
-import { PythonSession } from './server.js';
+import { PASSWORD, client, clientAs, clients, pythonSession, unique, until } from './helpers.js';
 
 declare global {
   // React's flag: "updates are wrapped in act()" (it warns otherwise).
@@ -34,22 +33,15 @@ async function inAct(work: () => unknown): Promise<void> {
   }
 }
 
-let py: PythonSession;
-let editor: Client;
 let root: Root | null = null;
 let container: HTMLElement;
 
-beforeAll(async () => {
+beforeAll(() => {
   // The page's origin is the server's, as for a page Django serves.
   (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(new URL(inject('graphqlUrl')).origin);
-  py = new PythonSession();
-  await py.run('from myproject.models import Article, Tag, User\nu = User.objects.order_by("id").first()');
-  editor = await clientAs('editor');
 });
-afterAll(async () => {
-  await editor?.close();
-  await py?.close();
-});
+const py = pythonSession('from myproject.models import Article, Tag, User\nu = User.objects.order_by("id").first()');
+const users = clients({ editor: 'editor' });
 afterEach(async () => {
   await inAct(() => root?.unmount());
   root = null;
@@ -96,7 +88,7 @@ describe('useQuerySet', () => {
     await py.run(`for t in ["b", "d", "f", "h"]: Article.objects.create(title="${prefix}-" + t, content="c", author=u)`);
     const events: ChangeEvent<Row>[] = [];
     const renders: string[] = [];
-    await render(<Titles prefix={prefix} db={editor} events={events} renders={renders} />);
+    await render(<Titles prefix={prefix} db={users.editor} events={events} renders={renders} />);
     await shows((t) => t.includes(`${prefix}-f`), 'the first rows');
     // Nothing suspended: the component rendered its loading state, then its rows.
     expect(renders[0]).toBe('loading');
@@ -134,7 +126,7 @@ describe('useQuerySet', () => {
       choose = setPrefix;
       bump = () => setTick((n) => n + 1);
       const { rows, loading } = useQuerySet(
-        Article.objects.using(editor).filter({ title__startswith: prefix }).values('id', 'title').limit(5),
+        Article.objects.using(users.editor).filter({ title__startswith: prefix }).values('id', 'title').limit(5),
       );
       seen.push(loading ? 'loading' : rows.map((r) => r.title).join(','));
       return <p>{loading ? 'loading' : rows.map((r) => r.title).join(',')}</p>;
@@ -171,7 +163,7 @@ describe('useQuerySet', () => {
     const pk = String(await py.run<number>(`a = Article.objects.create(title="${prefix}", content="c", author=u); result = a.pk`));
     function Rows() {
       const { rows } = useQuerySet(
-        Article.objects.using(editor).filter({ title__startswith: prefix }).select_related('author').prefetch_related('tags').limit(5),
+        Article.objects.using(users.editor).filter({ title__startswith: prefix }).select_related('author').prefetch_related('tags').limit(5),
       );
       return (
         <ul>
@@ -207,7 +199,7 @@ describe('useObject', () => {
     const title = unique('react-object');
     const pk = await py.run<number>(`a = Article.objects.create(title="${title}", content="c", author=u); result = a.pk`);
     function Detail({ id }: { id: string }) {
-      const { object, loading, error } = useObject(Article.objects.using(editor), { pk: id });
+      const { object, loading, error } = useObject(Article.objects.using(users.editor), { pk: id });
       if (loading) return <p>loading</p>;
       if (error instanceof DoesNotExist) return <p className="gone">gone</p>;
       return <h1>{object?.title}</h1>;
@@ -227,8 +219,8 @@ describe('useUpdate: a form with Django\'s validation errors', () => {
     const pk = String(await py.run<number>(`a = Article.objects.create(title="${title}", content="c", author=u); result = a.pk`));
     let submit: (value: string) => Promise<unknown> = async () => undefined;
     function Form() {
-      const { object } = useObject(Article.objects.using(editor), { pk });
-      const save = useUpdate(Article.objects.using(editor));
+      const { object } = useObject(Article.objects.using(users.editor), { pk });
+      const save = useUpdate(Article.objects.using(users.editor));
       submit = (value) => save.run(pk, { title: value });
       return (
         <form>

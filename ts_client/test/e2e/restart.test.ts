@@ -7,21 +7,17 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Comment } from '../../src/generated/models.js';
 import type { ChangeEvent, LiveStatus } from '../../src/index.js';
-import { clientAs, unique, until } from './helpers.js';
-import { PythonSession, startDaphne, type Daphne } from './server.js';
+import { clientAs, pythonSession, unique, until } from './helpers.js';
+import { startDaphne, type Daphne } from './server.js';
 
 let daphne: Daphne;
-let py: PythonSession;
 beforeAll(async () => {
   daphne = await startDaphne();
-  py = new PythonSession();
-  await py.run(`from myproject.models import Article, Comment, User
+});
+afterAll(() => daphne.stop());
+const py = pythonSession(`from myproject.models import Article, Comment, User
 u = User.objects.order_by("id").first()
 a = Article.objects.order_by("id").first()`);
-});
-afterAll(async () => {
-  await Promise.all([daphne.stop(), py.close()]);
-});
 
 it('resumes after a restart with no lost and no duplicated event', async () => {
   const editor = await clientAs('editor', { url: daphne.url });

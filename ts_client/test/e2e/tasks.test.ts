@@ -5,30 +5,21 @@ import { createGateway } from '../../examples/api-gateway.js';
 import { TaskRun, User } from '../../src/generated/models.js';
 import { tasks } from '../../src/generated/tasks.js';
 import { GraphQLRequestError, TaskFailed, type Client, type TaskRunState } from '../../src/index.js';
-import { clientAs } from './helpers.js';
+import { clients } from './helpers.js';
 import { djangoShell, startWorker, type Worker } from './server.js';
 
 let worker: Worker;
-let editor: Client;
-let viewer: Client;
-
 beforeAll(async () => {
   worker = await startWorker('ts-tasks');
-  editor = await clientAs('editor');
-  viewer = await clientAs('viewer');
 });
-
-afterAll(async () => {
-  await editor?.close();
-  await viewer?.close();
-  await worker?.stop();
-});
+afterAll(() => worker?.stop());
+const users = clients({ editor: 'editor', viewer: 'viewer' });
 
 const ORDER = ['PENDING', 'STARTED', 'PROGRESS', 'SUCCESS'];
 
 describe('tasks from TypeScript', () => {
   it('a long task reports progress live, in order, then its result', async () => {
-    const run = await tasks.export_published_articles.using(editor).delay(20);
+    const run = await tasks.export_published_articles.using(users.editor).delay(20);
     expect(run.state).toBe('PENDING');
     const seen: TaskRunState[] = [];
     for await (const state of run.progress()) seen.push(state);
@@ -51,13 +42,13 @@ describe('tasks from TypeScript', () => {
     expect(last.current).toBe(result.rows);
     expect(last.total).toBe(result.rows);
     // The download is the CSV the worker wrote.
-    const csv = await fetch(new URL(result.url, editor.url).toString()).then((r) => r.text());
+    const csv = await fetch(new URL(result.url, users.editor.url).toString()).then((r) => r.text());
     expect(csv.split('\r\n').filter(Boolean)).toHaveLength(result.rows + 1);
   });
 
   it('a failed task rejects result() with its message, never a traceback', async () => {
-    const someone = (await User.objects.using(editor).first())!;
-    const run = await tasks.send_welcome_email.using(editor).delay(Number(someone.id), 'no-such-template');
+    const someone = (await User.objects.using(users.editor).first())!;
+    const run = await tasks.send_welcome_email.using(users.editor).delay(Number(someone.id), 'no-such-template');
     const error = await run.result().then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(TaskFailed);
     expect((error as TaskFailed).message).toBe(
@@ -66,33 +57,33 @@ describe('tasks from TypeScript', () => {
   });
 
   it('a task with its default arguments succeeds', async () => {
-    const someone = (await User.objects.using(editor).first())!;
-    const run = await tasks.send_welcome_email.using(editor).delay(Number(someone.id));
+    const someone = (await User.objects.using(users.editor).first())!;
+    const run = await tasks.send_welcome_email.using(users.editor).delay(Number(someone.id));
     expect(run.last.arguments).toEqual({ user_id: Number(someone.id), template: 'welcome' });
     expect(await run.result()).toEqual({ to: someone.email, template: 'welcome', sent: 1 });
   });
 
   it('a revoked run ends REVOKED and result() rejects', async () => {
-    const run = await tasks.export_published_articles.using(editor).delay();
+    const run = await tasks.export_published_articles.using(users.editor).delay();
     await run.revoke();
     expect(run.state).toBe('REVOKED');
     const error = await run.result().then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(TaskFailed);
     expect((error as TaskFailed).state).toBe('REVOKED');
-    expect((await TaskRun.objects.using(editor).get({ id: run.id })).state).toBe('REVOKED');
+    expect((await TaskRun.objects.using(users.editor).get({ id: run.id })).state).toBe('REVOKED');
   });
 
   it('who may not start a task gets FORBIDDEN, and no one else sees a run', async () => {
-    const someone = (await User.objects.using(viewer).first())!;
-    const refused = await tasks.send_welcome_email.using(viewer).delay(Number(someone.id))
+    const someone = (await User.objects.using(users.viewer).first())!;
+    const refused = await tasks.send_welcome_email.using(users.viewer).delay(Number(someone.id))
       .then(() => null, (e: unknown) => e);
     expect(refused).toBeInstanceOf(GraphQLRequestError);
     expect((refused as GraphQLRequestError).code).toBe('FORBIDDEN');
-    const mine = await tasks.export_published_articles.using(editor).delay();
+    const mine = await tasks.export_published_articles.using(users.editor).delay();
     await mine.result();
-    const listed = await TaskRun.objects.using(editor).filter({ task_name: 'export_published_articles' });
+    const listed = await TaskRun.objects.using(users.editor).filter({ task_name: 'export_published_articles' });
     expect(listed.map((r) => r.id)).toContain(mine.id);
-    const theirs = await TaskRun.objects.using(viewer).filter({ id: mine.id });
+    const theirs = await TaskRun.objects.using(users.viewer).filter({ id: mine.id });
     expect(theirs).toEqual([]);
   });
 });
@@ -106,7 +97,7 @@ describe('the gateway example starts tasks', () => {
   }
 
   it('POST /api/exports streams the progress up to the download URL', async () => {
-    const { base, close } = await gateway(editor);
+    const { base, close } = await gateway(users.editor);
     const text = await fetch(`${base}/api/exports`, { method: 'POST' }).then((r) => r.text());
     await close();
     const events = text.split('\n\n').filter(Boolean).map((block) => {
@@ -122,13 +113,13 @@ describe('the gateway example starts tasks', () => {
   });
 
   it('POST /api/users/<id>/welcome sends the email, or answers 403 for who may not', async () => {
-    const someone = (await User.objects.using(editor).first())!;
-    const editors = await gateway(editor);
+    const someone = (await User.objects.using(users.editor).first())!;
+    const editors = await gateway(users.editor);
     const sent = await fetch(`${editors.base}/api/users/${someone.id}/welcome`, { method: 'POST' });
     await editors.close();
     expect(sent.status).toBe(200);
     expect(await sent.json()).toMatchObject({ to: someone.email, template: 'welcome', sent: 1 });
-    const viewers = await gateway(viewer);
+    const viewers = await gateway(users.viewer);
     const refused = await fetch(`${viewers.base}/api/users/${someone.id}/welcome`, { method: 'POST' });
     await viewers.close();
     expect(refused.status).toBe(403);

@@ -1,9 +1,9 @@
 /** Files from Node: `create({cover: file})` sends the GraphQL multipart request; the
  * server stores it with the project's storage and answers its URL. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Article, User } from '../../src/generated/models.js';
-import { GraphQLRequestError, ValidationError, authenticate, type Client } from '../../src/index.js';
-import { PASSWORD, client, clientAs, unique } from './helpers.js';
+import { GraphQLRequestError, ValidationError } from '../../src/index.js';
+import { clients, unique } from './helpers.js';
 import { djangoShell } from './server.js';
 
 /** The smallest valid PNG (1x1, transparent). */
@@ -20,20 +20,11 @@ async function storedHex(name: string): Promise<string> {
 }
 
 describe('uploads', () => {
-  let editor: Client;
-  let sessionEditor: Client;
-  beforeAll(async () => {
-    editor = await clientAs('editor');
-    sessionEditor = client();
-    await authenticate({ username: 'editor', password: PASSWORD }, sessionEditor);
-  });
-  afterAll(async () => {
-    await Promise.all([editor.close(), sessionEditor.close()]);
-  });
+  const users = clients({ editor: 'editor', sessionEditor: 'editor (session)' });
 
   it('create({cover: file}) stores the file and answers its URL (token and session + CSRF)', async () => {
-    const author = (await User.objects.using(editor).first())!;
-    for (const c of [editor, sessionEditor]) {
+    const author = (await User.objects.using(users.editor).first())!;
+    for (const c of [users.editor, users.sessionEditor]) {
       const title = unique('upload');
       const cover = new File([PNG], 'cover.png', { type: 'image/png' });
       const created = await Article.objects.using(c).create({ title, content: 'c', author: author.id, cover });
@@ -48,27 +39,27 @@ describe('uploads', () => {
   });
 
   it('a file that is not an image is refused by field', async () => {
-    const author = (await User.objects.using(editor).first())!;
+    const author = (await User.objects.using(users.editor).first())!;
     const title = unique('fake');
-    const error = await Article.objects.using(editor)
+    const error = await Article.objects.using(users.editor)
       .create({ title, content: 'c', author: author.id, cover: new File(['not an image'], 'x.png') })
       .then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).errors).toEqual([expect.objectContaining({ field: 'cover', code: 'file_type' })]);
-    expect(await Article.objects.using(editor).filter({ title }).count()).toBe(0);
+    expect(await Article.objects.using(users.editor).filter({ title }).count()).toBe(0);
   });
 
   it('an oversized upload is a clear GraphQL error', async () => {
-    const author = (await User.objects.using(editor).first())!;
+    const author = (await User.objects.using(users.editor).first())!;
     const title = unique('big');
     const big = new Uint8Array(11 * 1024 * 1024);
     big.set(PNG);
-    const error = await Article.objects.using(editor)
+    const error = await Article.objects.using(users.editor)
       .create({ title, content: 'c', author: author.id, cover: new File([big], 'big.png') })
       .then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(GraphQLRequestError);
     expect((error as GraphQLRequestError).code).toBe('LIMIT_EXCEEDED');
     expect((error as GraphQLRequestError).status).toBe(413);
-    expect(await Article.objects.using(editor).filter({ title }).count()).toBe(0);
+    expect(await Article.objects.using(users.editor).filter({ title }).count()).toBe(0);
   });
 });

@@ -3,24 +3,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Article, User } from '../../src/generated/models.js';
 import { urls } from '../../src/generated/urls.js';
-import { authenticate, type Client } from '../../src/index.js';
-import { PASSWORD, client, clientAs, unique } from './helpers.js';
+import { client, clients, unique } from './helpers.js';
 
 describe('Django views', () => {
-  let editor: Client;
-  let session: Client;
+  const users = clients({ editor: 'editor', session: 'editor (session)' });
   let draft: { id: string; title: string };
   beforeAll(async () => {
-    editor = await clientAs('editor');
-    session = client();
-    await authenticate({ username: 'editor', password: PASSWORD }, session);
-    const author = (await User.objects.using(editor).first())!;
-    const created = await Article.objects.using(editor).create({ title: unique('view'), content: 'c', author: author.id });
+    const author = (await User.objects.using(users.editor).first())!;
+    const created = await Article.objects.using(users.editor).create({ title: unique('view'), content: 'c', author: author.id });
     draft = { id: created.id, title: created.title };
   });
   afterAll(async () => {
-    await Article.objects.using(editor).delete(draft.id);
-    await Promise.all([editor.close(), session.close()]);
+    await Article.objects.using(users.editor).delete(draft.id);
   });
 
   it('urls.<name>() builds the path Django reverses, with the converters checked', () => {
@@ -35,21 +29,21 @@ describe('Django views', () => {
   });
 
   it('client.fetch carries the bearer token (no CSRF needed)', async () => {
-    const got = await editor.fetch(urls.article_detail({ pk: Number(draft.id) }));
+    const got = await users.editor.fetch(urls.article_detail({ pk: Number(draft.id) }));
     expect(got.status).toBe(200);
     expect(await got.json()).toMatchObject({ id: Number(draft.id), title: draft.title, viewer: 'editor' });
     const title = unique('renamed');
-    const posted = await editor.fetch(urls.article_detail({ pk: Number(draft.id) }), {
+    const posted = await users.editor.fetch(urls.article_detail({ pk: Number(draft.id) }), {
       method: 'POST', body: JSON.stringify({ title }), headers: { 'Content-Type': 'application/json' },
     });
     expect(posted.status).toBe(200);
-    expect((await Article.objects.using(editor).get({ pk: draft.id })).title).toBe(title);
+    expect((await Article.objects.using(users.editor).get({ pk: draft.id })).title).toBe(title);
     draft.title = title;
   });
 
   it('client.fetch carries the session and the CSRF token on a POST', async () => {
     const title = unique('session');
-    const posted = await session.fetch(urls.article_detail({ pk: Number(draft.id) }), {
+    const posted = await users.session.fetch(urls.article_detail({ pk: Number(draft.id) }), {
       method: 'POST', body: JSON.stringify({ title }), headers: { 'Content-Type': 'application/json' },
     });
     expect(posted.status).toBe(200);

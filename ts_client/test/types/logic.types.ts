@@ -66,3 +66,19 @@ export async function aggregateChecks(): Promise<void> {
   // @ts-expect-error a property is Python: not aggregatable
   void Article.objects.aggregate({ bad: Avg('reading_time') });
 }
+
+export async function groupChecks(): Promise<void> {
+  // Django's values(...).annotate(...): the keys as values() types them, then the aggregates.
+  const groups = await Article.objects.published().filter({ title__icontains: 'x' }).values('author_id', 'published')
+    .annotate({ n: Count(), avg: Avg('title_length'), latest: Max('created_at') }).limit(10);
+  expectTypeOf(groups).toEqualTypeOf<Array<{ author_id: string; published: boolean } & {
+    n: number; avg: number | null; latest: string | null }>>();
+  // @ts-expect-error a span is not a grouping key (the server groups by own columns)
+  void Article.objects.values('author__username').annotate({ n: Count() });
+  // @ts-expect-error an annotation is not a grouping key
+  void Article.objects.values('title_length').annotate({ n: Count() });
+  // @ts-expect-error instances do not group: values() first
+  void Article.objects.all().annotate({ n: Count() });
+  // @ts-expect-error the aggregates are checked as in aggregate(): a date has no sum
+  void Article.objects.values('author_id').annotate({ bad: Sum('created_at') });
+}
