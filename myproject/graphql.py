@@ -8,7 +8,6 @@ from typing import Any
 
 import strawberry
 import strawberry_django
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Length
@@ -97,11 +96,9 @@ class BlogQuery:
 @strawberry.type
 class BlogMutation:
     @strawberry.mutation(description="Publish every draft whose title contains the text, in "
-                                     "one transaction; needs myproject.change_article.")
-    def publish_drafts(self, info: strawberry.Info,
-                       title_contains: str) -> list[api_graphql.model_type(Article)]:  # type: ignore[valid-type]
-        if not info.context.user.has_perm("myproject.change_article"):
-            raise PermissionDenied("You may not publish articles.")
+                                     "one transaction; needs myproject.change_article.",
+                         permission_classes=[api_graphql.requires("myproject.change_article")])
+    def publish_drafts(self, title_contains: str) -> list[api_graphql.model_type(Article)]:  # type: ignore[valid-type]
         with transaction.atomic():
             drafts = list(Article.objects.filter(title__icontains=title_contains,
                                                  published=False).order_by("pk"))

@@ -5,6 +5,7 @@ The demo registers ``trending_articles``, ``tag_usage`` and ``publish_drafts``
 length of one test (``extra``), or build a schema from a registry of their own.
 """
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -12,15 +13,20 @@ from typing import Any
 import pytest
 import strawberry
 import strawberry_django
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.test import Client
 
 import api_graphql
+from api_graphql import tokens
+from api_graphql.errors import GraphQLUserError
 from api_graphql.registry import ExposureRegistry, ModelConfig, site
 from api_graphql.schema import build_schema, reset_schema
 from api_graphql.type_factory import NameTaken
 from myproject.models import Article, Comment, Tag, User
+from tests.servers import DaphneServer, graphql_post
 from tests.testapp.models import Scalars
+from tests.ws_client import GraphQLSocket
 
 pytestmark = pytest.mark.django_db
 
@@ -168,12 +174,14 @@ def test_a_hand_written_mutation_returns_derived_rows(make_user: Any,
     assert Article.objects.filter(published=False).count() == 0
 
 
-def test_django_permission_denied_is_forbidden(make_user: Any, blog: dict[str, Any]) -> None:
+def test_requires_is_forbidden_without_the_permission(make_user: Any,
+                                                     blog: dict[str, Any]) -> None:
     viewer = _client_as(make_user("viewer", actions=("view",)))
     result = viewer(PUBLISH, {"t": "draft"})
     assert result["data"] is None
     assert result["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
-    assert result["errors"][0]["message"] == "You may not publish articles."
+    assert result["errors"][0]["message"] == (
+        "You do not have the permission myproject.change_article.")
     assert result["errors"][0]["path"] == ["publish_drafts"]
     assert Article.objects.filter(published=False).count() == 2
 
@@ -226,6 +234,33 @@ def test_a_resolver_that_raises_is_masked_and_logged(extra: list[type], gql: Any
     assert body["errors"][0]["message"] == "Internal server error."
     assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
     assert any("hunter2" in str(r.exc_info and r.exc_info[1]) for r in caplog.records)
+
+
+def test_django_and_api_errors_keep_their_meaning(extra: list[type], gql: Any) -> None:
+    @strawberry.type
+    class Refusing:
+        @strawberry.field
+        def denied(self) -> int | None:
+            raise DjangoPermissionDenied("Only on Tuesdays.")
+
+        @strawberry.field
+        def invalid(self) -> int | None:
+            raise ValidationError({"when": ["Not a day.", "Not a time."]})
+
+        @strawberry.field
+        def ours(self) -> int | None:
+            raise GraphQLUserError("Too many.", limit="size")
+
+    extra.append(site.register_query(Refusing))
+    body = gql("{ denied invalid ours }")
+    assert body["data"] == {"denied": None, "invalid": None, "ours": None}
+    errors = {e["path"][0]: (e["message"], e["extensions"]) for e in body["errors"]}
+    assert errors == {
+        "denied": ("Only on Tuesdays.", {"code": "FORBIDDEN"}),
+        "invalid": ("Not a day.; Not a time.", {"code": "BAD_USER_INPUT",
+                                                "messages": ["Not a day.", "Not a time."]}),
+        "ours": ("Too many.", {"code": "BAD_USER_INPUT", "limit": "size"}),
+    }
 
 
 def test_a_resolver_returning_the_wrong_model_is_an_internal_error(
@@ -369,3 +404,56 @@ def test_registering_an_undecorated_class_is_refused() -> None:
 
     with pytest.raises(TypeError, match=r"not a @strawberry\.type class"):
         Registry([]).register_query(Plain)
+
+
+# -- a real daphne: HTTP with a bearer token, and graphql-ws over a socket ------------
+@pytest.fixture(scope="module")
+def server(django_db_setup: Any) -> Iterator[DaphneServer]:
+    started = DaphneServer().start()
+    yield started
+    started.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_daphne_http_and_websocket(server: DaphneServer, make_user: Any) -> None:
+    """The same hand-written fields, the same answers, over both transports; the caller
+    is the token's user (info.context.user), on HTTP and in connection_init."""
+    ada = User.objects.create(email="ada@example.com", username="ada")
+    for title, published in (("a draft", False), ("a post", True)):
+        Article.objects.create(title=title, content="words", author=ada, published=published)
+    editor = tokens.issue(make_user("editor", actions=("view", "change")))[0]
+    viewer = tokens.issue(make_user("viewer", actions=("view",)))[0]
+    url = f"{server.http}/graphql"
+    query = "{ trending_articles(limit: 10) { title } }"
+    assert graphql_post(url, query) == {"data": {"trending_articles": [{"title": "a post"}]}}
+    bearer = {"Authorization": f"Bearer {editor}"}
+    assert len(graphql_post(url, query, headers=bearer)["data"]["trending_articles"]) == 2
+    refused = graphql_post(url, PUBLISH, {"t": "draft"},
+                           headers={"Authorization": f"Bearer {viewer}"})
+    assert refused["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+
+    async def scenario() -> None:
+        anonymous = await GraphQLSocket.open(server.ws)
+        await anonymous.subscribe("q", query)
+        assert (await anonymous.next_for("q"))["payload"] == {
+            "data": {"trending_articles": [{"title": "a post"}]}}
+        await anonymous.subscribe("bad", '{ trending_articles(limit: "x") { title } }')
+        bad = await anonymous.next_for("bad")
+        assert bad["type"] == "error" and "Int cannot represent" in bad["payload"][0]["message"]
+        await anonymous.close()
+        as_viewer = await GraphQLSocket.open(server.ws,
+                                             init={"authorization": f"Bearer {viewer}"})
+        await as_viewer.subscribe("m", PUBLISH, {"t": "draft"})
+        answer = (await as_viewer.next_for("m"))["payload"]
+        assert answer["errors"][0]["extensions"] == {"code": "FORBIDDEN"}, answer
+        await as_viewer.close()
+        as_editor = await GraphQLSocket.open(server.ws,
+                                             init={"authorization": f"Bearer {editor}"})
+        await as_editor.subscribe("m", PUBLISH, {"t": "draft"})
+        answer = (await as_editor.next_for("m"))["payload"]
+        assert answer == {"data": {"publish_drafts": [{"title": "a draft",
+                                                       "published": True}]}}, answer
+        await as_editor.close()
+
+    asyncio.run(scenario())
+    assert not Article.objects.filter(published=False).exists()
