@@ -67,13 +67,14 @@ api_graphql.register_task(export_published_articles, permission="myproject.view_
 # the derived Query and Mutation, read through the same permissions (api_graphql.handwritten).
 @strawberry_django.type(Tag)
 class TagUsage:
-    """A tag and how many articles carry it (a strawberry_django type of our own)."""
+    """A tag and how many published articles carry it (a strawberry_django type of our own;
+    its resolver decides what it counts: drafts are not public, so they are not counted)."""
 
     name: strawberry.auto
 
     @strawberry_django.field
     def uses(self) -> int:
-        return self.articles.count()  # type: ignore[attr-defined]
+        return self.articles.filter(published=True).count()  # type: ignore[attr-defined]
 
 
 @api_graphql.register_query
@@ -89,7 +90,8 @@ class BlogQuery:
         ).order_by("-visible_comments", "-created_at", "-pk")[:limit]
 
     #: strawberry_django's own list field: the query set it builds is narrowed too.
-    tag_usage: list[TagUsage] = strawberry_django.field(description="Every tag with its use count.")
+    tag_usage: list[TagUsage] = strawberry_django.field(
+        description="Every tag with the number of published articles carrying it.")
 
 
 @api_graphql.register_mutation
