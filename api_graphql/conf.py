@@ -61,6 +61,9 @@ class GraphQLSettings:
     #: the change stream, no database work; another worker's write shows once its
     #: event arrives (about a millisecond). False: no result cache.
     result_cache: str | bool = "exact"
+    #: Root fields read by one SQL statement compiled once per plan and permission
+    #: scope, the JSON written by PostgreSQL (api_graphql.compiled); False: the reader.
+    compiled_reads: bool = True
     result_cache_size: int = 1000
     result_cache_ttl: float = 60.0
     #: Rows one bulk write may touch (bulk_update / bulk_delete over a filter,
@@ -104,6 +107,7 @@ _KEYS = {
     "WS_SEND_BUFFER": "ws_send_buffer",
     "WS_UNACKNOWLEDGED_LIMIT": "ws_unacknowledged_limit",
     "RESULT_CACHE": "result_cache",
+    "COMPILED_READS": "compiled_reads",
     "RESULT_CACHE_SIZE": "result_cache_size",
     "RESULT_CACHE_TTL": "result_cache_ttl",
     "BULK_MAX_ROWS": "bulk_max_rows",

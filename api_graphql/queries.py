@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.types.unset import UNSET
 
-from api_graphql import type_factory
+from api_graphql import compiled, type_factory
 from api_graphql.model_graph import ModelSpec
 from api_graphql.root_fields import RootField
 from api_graphql.scopes import scope_argument
@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 
 def model_query_fields(spec: ModelSpec) -> list[RootField]:
     def get(context: RequestContext, selection: FieldSelection) -> Any:
-        return context.reader.get(spec, selection)
+        return compiled.answer(context.reader, "get", spec, selection)
 
     def list_(context: RequestContext, selection: FieldSelection) -> Any:
-        return context.reader.page(spec, selection)
+        return compiled.answer(context.reader, "page", spec, selection)
 
     def count(context: RequestContext, selection: FieldSelection) -> Any:
         return context.reader.count(spec, selection)

@@ -94,6 +94,32 @@ def restrict(qs: QuerySet, q: Q) -> QuerySet:
     return qs.filter(q)
 
 
+def related_rows(relation: RelationSpec, target: ModelSpec, parent: Any,
+                 lookup: str = "exact") -> QuerySet:
+    """Rows of ``target`` whose ``remote_path`` matches ``parent`` by ``lookup`` (an
+    OuterRef, or a list with "in"), with the content type of generic relations."""
+    remote = relation.remote_path or ""
+    qs = target.model._default_manager.filter(**{f"{remote}__{lookup}": parent})
+    if relation.ct_attname:
+        ct = ContentType.objects.get_for_model(
+            relation.django_field.model,
+            for_concrete_model=relation.django_field.for_concrete_model,
+        )
+        qs = qs.filter(**{relation.ct_attname: ct.pk})
+    return qs
+
+
+def count_subquery(relation: RelationSpec, target: ModelSpec, condition: Q,
+                   outer: OuterRef) -> Coalesce:
+    """How many rows of ``target`` matching ``condition`` the row at ``outer`` has
+    through ``relation``: a correlated subquery, 0 when none."""
+    counted = restrict(related_rows(relation, target, outer), condition)
+    subquery = Subquery(counted.order_by().values(relation.remote_path or "")
+                        .annotate(n=Count("pk", distinct=True)).values("n"),
+                        output_field=IntegerField())
+    return Coalesce(subquery, 0)
+
+
 @dataclass
 class Fetched:
     """The rows of one query (tuples, see ``index``) and the nodes built from them."""
@@ -418,27 +444,13 @@ class Reader:
             ).order_by(*ordering)
         return self.nodes(target, qs, child.children or {}, extra=[PARENT]).grouped(PARENT)
 
-    def _related(self, relation: RelationSpec, target: ModelSpec, parent: Any,
-                 lookup: str = "exact") -> QuerySet:
-        """Rows of ``target`` whose ``remote_path`` matches ``parent`` by ``lookup`` (an
-        OuterRef, or a list with "in"), with the content type of generic relations."""
-        remote = relation.remote_path or ""
-        qs = target.model._default_manager.filter(**{f"{remote}__{lookup}": parent})
-        if relation.ct_attname:
-            ct = ContentType.objects.get_for_model(
-                relation.django_field.model,
-                for_concrete_model=relation.django_field.for_concrete_model,
-            )
-            qs = qs.filter(**{relation.ct_attname: ct.pk})
-        return qs
-
     def _children_of(self, relation: RelationSpec, target: ModelSpec,
                      parents: list[Any]) -> QuerySet | None:
         """Readable rows of ``target`` related to ``parents``, each with its parent key."""
         rule = self.scope.read_rule(target)
         if rule is False:
             return None
-        qs = self._related(relation, target, parents, "in").annotate(
+        qs = related_rows(relation, target, parents, "in").annotate(
             **{PARENT: F(relation.remote_path or "")})
         return qs if rule is True else restrict(qs, rule)
 
@@ -456,12 +468,8 @@ class Reader:
             # A correlated subquery: the count comes back with the row itself. Not for
             # a key spelled differently on the other side (a text object id): SQL's
             # cast of a UUID is not Python's str on every database (SQLite: no dashes).
-            outer: Any = OuterRef(relation.local_key)
-            counted = restrict(self._related(relation, target, outer), condition)
-            subquery = Subquery(counted.order_by().values(relation.remote_path or "")
-                                .annotate(n=Count("pk", distinct=True)).values("n"),
-                                output_field=IntegerField())
-            return query.annotate(Coalesce(subquery, 0))
+            return query.annotate(count_subquery(relation, target, condition,
+                                                 OuterRef(relation.local_key)))
 
         def fetch_counts(parents: list[Any]) -> dict[Any, Any]:
             base = self._children_of(relation, target, parents)

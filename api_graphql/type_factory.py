@@ -32,6 +32,11 @@ def _module() -> types.ModuleType:
     return module
 
 
+def generated_module() -> types.ModuleType:
+    """The module holding every class generated for the schema being built."""
+    return _module()
+
+
 def reset() -> None:
     """Forget every generated class (a new schema is about to be built)."""
     sys.modules[MODULE_NAME] = types.ModuleType(MODULE_NAME)
@@ -77,6 +82,12 @@ def _publish(cls: type) -> type:
     _claim(cls.__name__)
     setattr(_module(), cls.__name__, cls)
     return cls
+
+
+def alias(name: str, type_name: str) -> None:
+    """Make a generated class reachable under a second name (not a GraphQL name: the
+    lazy references of hand-written code name a model, see ``handwritten.model_type``)."""
+    setattr(_module(), name, getattr(_module(), type_name))
 
 
 def with_arguments(
