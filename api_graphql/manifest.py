@@ -245,7 +245,7 @@ def build_manifest(built: BuiltSchema) -> dict[str, Any]:
         "models": {spec.label: _model(spec, graph, built) for spec in graph},
         #: Root fields of hand-written classes (api_graphql.handwritten): the generator
         #: gives each a typed function (src/generated/operations.ts).
-        "handwritten": {op: sorted(set(roots[op]) - set(built.root_fields[op]))  # type: ignore[index]
+        "handwritten": {op: sorted(set(roots[op]) - set(built.root_fields[op]))
                         for op in ("query", "mutation")},
         "urls": url_manifest(),
     }
