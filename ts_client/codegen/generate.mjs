@@ -29,7 +29,8 @@ import {
  *   nullable: boolean, many: boolean, arguments: Record<string, ArgumentEntry>,
  *   lookups: string[], transforms: Record<string, string>, filterable: boolean,
  *   orderable: boolean}} ComputedEntry
- * @typedef {{label: string, type_name: string, pk: string, get_latest_by?: string[], queries: Record<string, string>,
+ * @typedef {{label: string, type_name: string, pk: string, get_latest_by?: string[], ordering?: string[] | null,
+ *   queries: Record<string, string>,
  *   filter_type: string, order_type: string,
  *   mutations: Record<string, {field: string, input: string | null}>,
  *   subscription: {field: string, type: string} | null,
@@ -384,6 +385,7 @@ function modelMeta(model, byLabel, setName) {
     name: model.type_name,
     pk: model.pk,
     latestBy: model.get_latest_by ?? [],
+    ordering: model.ordering === undefined ? [] : model.ordering,
     fields: Object.fromEntries([
       ...Object.entries(model.fields).map(([name, f]) => [name, setName(f)]),
       ...Object.entries(model.computed ?? {}).filter(([, c]) => c.filterable).map(([name, c]) => [name, c.scalar]),
