@@ -457,3 +457,58 @@ def test_over_daphne_http_and_websocket(server: DaphneServer, make_user: Any) ->
 
     asyncio.run(scenario())
     assert not Article.objects.filter(published=False).exists()
+
+
+def test_relations_of_hand_written_types_are_narrowed_too(extra: list[type], gql: Any,
+                                                          gql_as: Any, make_user: Any,
+                                                          blog: dict[str, Any]) -> None:
+    """A to-one relation on a strawberry_django type, typed as another strawberry_django
+    type or as a derived type: null where the caller may not read the target (the
+    demo's users are not public)."""
+
+    @strawberry_django.type(User)
+    class Penman:
+        username: strawberry.auto
+
+    @strawberry_django.type(Comment)
+    class Remark:
+        body: strawberry.auto
+        author: Penman | None
+        article: api_graphql.model_type(Article)  # type: ignore[valid-type]
+
+        @strawberry_django.field
+        def writer(self) -> api_graphql.model_type(User):  # type: ignore[valid-type]
+            return self.author  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.type
+    class Remarks:
+        remarks: list[Remark] = strawberry_django.field()
+
+    extra.append(site.register_query(Remarks))
+    query = "{ remarks { body author { username } article { title } writer { username } } }"
+    anonymous = gql(query)
+    assert "errors" in anonymous  # writer is non-null: an unreadable user is FORBIDDEN
+    assert {e["extensions"]["code"] for e in anonymous["errors"]} == {"FORBIDDEN"}
+    rows = gql("{ remarks { body author { username } article { title } } }")["data"]["remarks"]
+    assert len(rows) == 3
+    assert all(r["author"] is None and r["article"] == {"title": "hot post"} for r in rows)
+    viewer = gql_as(make_user("viewer", actions=("view",)))(query)["data"]["remarks"]
+    assert len(viewer) == 12
+    assert all(r["author"] == {"username": "ada"} == r["writer"] for r in viewer)
+
+
+def test_a_hand_written_read_takes_a_fixed_number_of_queries(gql: Any,
+                                                              blog: dict[str, Any]) -> None:
+    """The rows a resolver returns are read again by the reader: relations for all rows
+    at once, so the count does not grow with the rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    query = """query($l: Int!) { trending_articles(limit: $l) {
+        title tags { name } comment_set { body } } }"""
+    counts = []
+    for limit in (1, 2, 4):
+        with CaptureQueriesContext(connection) as captured:
+            assert len(gql(query, {"l": limit})["data"]["trending_articles"]) == min(limit, 2)
+        counts.append(len(captured))
+    assert counts[0] == counts[1] == counts[2], counts
