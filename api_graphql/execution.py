@@ -403,8 +403,38 @@ class Executor:
         )
         result: dict[str, Any] = {"data": outcome.data}
         if outcome.errors:
-            result["errors"] = [_format(e) for e in outcome.errors]
+            result["errors"] = [_masked(e) for e in outcome.errors]
         return result
+
+
+def _masked(error: GraphQLError) -> dict[str, Any]:
+    """A resolver's exception as the derived fields report it: our errors keep their
+    code, Django's PermissionDenied and ValidationError say what they mean, anything
+    else is logged here and answered without its text (it may hold anything)."""
+    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+    from django.core.exceptions import ValidationError
+
+    formatted = _format(error)
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return formatted  # GraphQL's own errors, and those a resolver raised on purpose
+    extensions: dict[str, Any]
+    if isinstance(original, GraphQLUserError):
+        message, extensions = original.message, {"code": original.code, **original.extensions}
+    elif isinstance(original, DjangoPermissionDenied):
+        message, extensions = (str(original) or "Permission denied."), {"code": "FORBIDDEN"}
+    elif isinstance(original, ValidationError):
+        messages: list[str] = list(original.messages)
+        message = "; ".join(messages)
+        extensions = {"code": "BAD_USER_INPUT", "messages": messages}
+    elif isinstance(original, DatabaseError):
+        logger.warning("api_graphql: database error in %s: %s", formatted.get("path"), original)
+        message, extensions = "The database could not run this query.", {"code": "DATABASE_ERROR"}
+    else:
+        logger.error("api_graphql: unexpected error in %s", formatted.get("path"),
+                     exc_info=original)
+        return {**formatted, **INTERNAL_ERROR}
+    return {**formatted, "message": message, "extensions": extensions}
 
 
 def _located(error: dict[str, Any], nodes: list[FieldNode]) -> dict[str, Any]:

@@ -21,16 +21,19 @@ models whose ``ModelConfig.read_filter_reads_only_user`` holds (see
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
@@ -48,6 +51,9 @@ DATABASE_SESSIONS = frozenset({"django.contrib.sessions.backends.db",
 MAX_DECODED = 4096
 #: Fingerprint -> permission scope learned from Django's path.
 MAX_SCOPES = 4096
+#: Database connections a process opens for identity checks (distinct credentials
+#: checked side by side).
+CONNECTIONS = 4
 
 #: A credential: ("session", session key) or ("bearer", token).
 Credential = tuple[str, str]
@@ -77,6 +83,8 @@ def supported() -> str | None:
     names = {f.name for f in user_model._meta.get_fields()}
     if not {"user_permissions", "groups", "password"} <= names:
         return "the user model has no PermissionsMixin"
+    if user_model.get_session_auth_hash is not AbstractBaseUser.get_session_auth_hash:
+        return "the user model overrides get_session_auth_hash"
     for spec in get_schema().graph:
         if not spec.config.reads_only_user():
             return f"{spec.label}'s read_filter may read more than the user's row"
@@ -131,6 +139,7 @@ class Rules:
         self.store = import_string(settings.SESSION_ENGINE).SessionStore
         self._sessions: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._tokens: OrderedDict[str, tuple[str, str, float] | None] = OrderedDict()
+        self._hashes: OrderedDict[str, str] = OrderedDict()
 
     def session_user(self, session_data: str) -> tuple[str, str] | None:
         """(user pk, session auth hash) a session names, if ModelBackend's."""
@@ -155,6 +164,15 @@ class Rules:
         found = self._tokens[token]
         return None if found is None or found[2] <= time.time() else found
 
+    def session_hash(self, password: str) -> str:
+        """``user.get_session_auth_hash()`` (Django's own, a function of the password
+        alone: :func:`supported` checks it is not overridden)."""
+        found = self._hashes.get(password)
+        if found is None:
+            found = self.user_model(password=password).get_session_auth_hash()
+            _remember(self._hashes, password, found, MAX_DECODED)
+        return found
+
     def python_pk(self, pk: str) -> Any | None:
         try:
             return self.user_model._meta.pk.to_python(pk)
@@ -169,11 +187,9 @@ class Rules:
         password, active, row, permissions = user_rows[0]
         if not active:
             return None
-        user = self.user_model(pk=self.python_pk(pk), password=password)
-        if credential[0] == "session":
-            if not constant_time_compare(proof, user.get_session_auth_hash()):
-                return None
-        elif not tokens.still_valid(user, proof):
+        session_hash = self.session_hash(password)
+        expected = session_hash if credential[0] == "session" else tokens.digest(session_hash)
+        if not constant_time_compare(proof, expected):
             return None
         digest = hashlib.blake2b(row.encode(), digest_size=16)
         digest.update("\n".join(permissions).encode())
@@ -181,11 +197,22 @@ class Rules:
 
 
 class IdentityReader:
-    """Identities on the event loop, and the scopes Django's path computed for them."""
+    """Identities on the event loop, and the scopes Django's path computed for them.
+
+    Requests for the same credential that arrive while the database is busy share
+    the next statement: it starts after each of them arrived, so each still sees
+    every change committed before it was sent (a client sending many requests at once
+    with one token pays one round trip per batch, not per request). Distinct
+    credentials are checked side by side on up to :data:`CONNECTIONS` connections.
+    """
 
     def __init__(self) -> None:
         self.unsupported = supported()
-        self._connection: Any = None
+        self._idle: list[Any] = []
+        self._open = 0
+        self._free = asyncio.Condition()
+        self._waiting: dict[Credential, list[asyncio.Future[Identity | None]]] = {}
+        self._draining = False
         self._statements: Statements | None = None
         self._rules: Rules | None = None
         self._scopes: OrderedDict[str, str] = OrderedDict()
@@ -205,14 +232,77 @@ class IdentityReader:
     async def identify(self, credential: Credential) -> Identity | None:
         """The identity behind a credential, or None (unknown, invalid, or the database
         could not be asked: the request then takes Django's path, which decides)."""
+        answer: asyncio.Future[Identity | None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(credential, []).append(answer)
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await answer
+
+    async def _drain(self) -> None:
         try:
-            return await self._resolve(credential, self._fetch)
+            while self._waiting:
+                batch, self._waiting = self._waiting, {}
+                await asyncio.gather(*(self._answer(credential, answers)
+                                       for credential, answers in batch.items()))
+        finally:
+            self._draining = False
+
+    async def _answer(self, credential: Credential,
+                      answers: list[asyncio.Future[Identity | None]]) -> None:
+        identity = None
+        try:
+            async with self._connection() as connection:
+                async def fetch(sql: str, params: tuple[Any, ...]) -> Rows:
+                    cursor = await connection.execute(sql, params, prepare=True)
+                    return await cursor.fetchall()
+
+                identity = await self._resolve(credential, fetch)
         except Exception as error:
             logger.info("api_graphql: identity check on the loop failed: %s", error)
-            connection, self._connection = self._connection, None
+        for answer in answers:
+            if not answer.done():
+                answer.set_result(identity)
+
+    async def close(self) -> None:
+        """Close the idle connections (the process's end, or a test's)."""
+        async with self._free:
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+        for connection in idle:
+            await connection.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        """One of this process's connections (opened on demand, at most CONNECTIONS;
+        one that failed is closed, not reused)."""
+        async with self._free:
+            while not self._idle and self._open >= CONNECTIONS:
+                await self._free.wait()
+            connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                self._open += 1
+        try:
+            if connection is None:
+                import psycopg
+                from django.db import connections
+
+                options = connections["default"].get_connection_params()
+                options.pop("cursor_factory", None)  # Django's is synchronous
+                connection = await psycopg.AsyncConnection.connect(**options, autocommit=True)
+            yield connection
+        except BaseException:
             if connection is not None:
                 await connection.close()
-            return None
+            connection = None
+            raise
+        finally:
+            async with self._free:
+                if connection is not None:
+                    self._idle.append(connection)
+                else:
+                    self._open -= 1
+                self._free.notify()
 
     def identify_sync(self, credential: Credential) -> Identity | None:
         """The same on Django's connection (in a request thread)."""
@@ -247,17 +337,6 @@ class IdentityReader:
             return None
         user_rows = await _maybe(fetch(statements.user, (pk,)))
         return rules.identity(credential, named[0], named[1], user_rows)
-
-    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> Rows:
-        if self._connection is None:
-            import psycopg
-            from django.db import connections
-
-            options = connections["default"].get_connection_params()
-            options.pop("cursor_factory", None)  # Django's is synchronous
-            self._connection = await psycopg.AsyncConnection.connect(**options, autocommit=True)
-        cursor = await self._connection.execute(sql, params, prepare=True)
-        return await cursor.fetchall()
 
     def learned_scope(self, identity: Identity) -> str | None:
         return self._scopes.get(identity.fingerprint)

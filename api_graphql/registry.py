@@ -40,6 +40,14 @@ Action = Literal["view", "add", "change", "delete"]
 #: What a rule answers: every row (True), no row (False) or the rows matching a Q.
 RowRule = bool | Q
 ModelT = TypeVar("ModelT", bound=type["ModelConfig"])
+T = TypeVar("T", bound=type)
+HandwrittenOperation = Literal["query", "mutation"]
+
+
+def _schema_changed() -> None:
+    from api_graphql.schema import reset_schema
+
+    reset_schema()
 
 
 class ModelConfig:
@@ -128,6 +136,32 @@ class ExposureRegistry:
     def __init__(self) -> None:
         self._configs: dict[type[models.Model], ModelConfig] = {}
         self._excluded: set[type[models.Model]] = set()
+        #: Hand-written ``@strawberry.type`` classes merged into the root types, by
+        #: operation (see ``api_graphql.handwritten``).
+        self.handwritten: dict[HandwrittenOperation, list[type]] = {"query": [], "mutation": []}
+
+    def register_query(self, cls: T) -> T:
+        """Merge a hand-written ``@strawberry.type`` class's fields into ``Query``."""
+        return self._register_handwritten("query", cls)
+
+    def register_mutation(self, cls: T) -> T:
+        """Merge a hand-written ``@strawberry.type`` class's fields into ``Mutation``."""
+        return self._register_handwritten("mutation", cls)
+
+    def unregister_handwritten(self, cls: type) -> None:
+        for classes in self.handwritten.values():
+            if cls in classes:
+                classes.remove(cls)
+        _schema_changed()
+
+    def _register_handwritten(self, operation: HandwrittenOperation, cls: T) -> T:
+        if not hasattr(cls, "__strawberry_definition__"):
+            raise TypeError(f"{cls!r} is not a @strawberry.type class; decorate it first "
+                            "(@api_graphql.register_query above @strawberry.type)")
+        if cls not in self.handwritten[operation]:
+            self.handwritten[operation].append(cls)
+        _schema_changed()
+        return cls
 
     def register(
         self, model: type[models.Model], config_class: type[ModelConfig] | None = None
@@ -189,6 +223,16 @@ def register(model: type[models.Model]) -> Callable[[ModelT], ModelT]:
         return config_class
 
     return decorator
+
+
+def register_query(cls: T) -> T:
+    """Class decorator: ``@register_query @strawberry.type class BlogQuery: ...``."""
+    return site.register_query(cls)
+
+
+def register_mutation(cls: T) -> T:
+    """Class decorator: ``@register_mutation @strawberry.type class BlogMutation: ...``."""
+    return site.register_mutation(cls)
 
 
 def autodiscover() -> None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import strawberry
-from graphql import GraphQLError, SelectionSetNode
+from graphql import GraphQLError, GraphQLResolveInfo, SelectionSetNode
+from graphql.execution.values import VariableValues
 
 from api_graphql.errors import GraphQLUserError
 from api_graphql.selection import FieldSelection, SelectionBuilder
@@ -57,8 +58,15 @@ class RootField:
 
 def selection_from_info(info: strawberry.Info) -> FieldSelection:
     """The selection of the field being resolved, built from graphql-core's info."""
-    raw = info._raw_info
-    builder = SelectionBuilder(raw.schema, dict(raw.fragments), raw.variable_values)
+    return selection_from_resolve_info(info._raw_info)
+
+
+def selection_from_resolve_info(raw: GraphQLResolveInfo) -> FieldSelection:
+    """The same, from graphql-core's own resolve info."""
+    variables: Any = raw.variable_values
+    if isinstance(variables, dict):  # Strawberry hands resolvers the coerced dict only
+        variables = VariableValues({}, variables)
+    builder = SelectionBuilder(raw.schema, dict(raw.fragments), variables)
     fields = builder.fields(raw.parent_type, [SelectionSetNode(selections=tuple(raw.field_nodes))])
     return fields[str(raw.path.key)]
 

@@ -32,7 +32,12 @@ class TokenUser:
 
 
 def _fingerprint(user: Any) -> str:
-    return hashlib.sha256(user.get_session_auth_hash().encode()).hexdigest()[:16]
+    return digest(user.get_session_auth_hash())
+
+
+def digest(session_auth_hash: str) -> str:
+    """What a token carries of its user's session auth hash (changes with the password)."""
+    return hashlib.sha256(session_auth_hash.encode()).hexdigest()[:16]
 
 
 def issue(user: Any) -> tuple[str, float]:
@@ -64,19 +69,14 @@ def verified(token: str) -> tuple[str, str, float]:
         raise InvalidToken("invalid token") from None
 
 
-def still_valid(user: Any, digest: str) -> bool:
-    """Whether a token's user may still use it: active, and the password unchanged."""
-    return bool(getattr(user, "is_active", True)) and digest == _fingerprint(user)
-
-
 def authenticate(token: str) -> TokenUser:
     """The active user a token names, or :class:`InvalidToken` with the reason."""
-    pk, digest, expires_at = verified(token)
+    pk, signed_digest, expires_at = verified(token)
     user_model = get_user_model()
     try:
         user = user_model._default_manager.get(pk=pk)
     except (user_model.DoesNotExist, ValueError):
         raise InvalidToken("invalid token") from None
-    if not still_valid(user, digest):
+    if not user.is_active or signed_digest != _fingerprint(user):
         raise InvalidToken("token revoked")
     return TokenUser(user, expires_at)

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
 from strawberry.types.unset import UNSET
 
 REQUIRED = inspect.Parameter.empty
@@ -29,6 +30,11 @@ def _module() -> types.ModuleType:
         module = types.ModuleType(MODULE_NAME, "Types generated from the exposed models.")
         sys.modules[MODULE_NAME] = module
     return module
+
+
+def generated_module() -> types.ModuleType:
+    """The module holding every class generated for the schema being built."""
+    return _module()
 
 
 def reset() -> None:
@@ -55,6 +61,12 @@ def read_response_key(root: Any, info: strawberry.Info) -> Any:
     return root.get(info.path.key) if isinstance(root, dict) else None
 
 
+#: One resolver for every field without arguments: Strawberry reads a resolver's
+#: signature and evaluates its annotations once per resolver object, and a schema
+#: has thousands of these fields (a fifth of the build when each had its own).
+_READ_RESPONSE_KEY = StrawberryResolver(read_response_key)
+
+
 class NameTaken(Exception):
     """Two generated types asked for one GraphQL name: the naming rule (naming.py)
     should have prevented it; failing at build time beats replacing a type."""
@@ -70,6 +82,12 @@ def _publish(cls: type) -> type:
     _claim(cls.__name__)
     setattr(_module(), cls.__name__, cls)
     return cls
+
+
+def alias(name: str, type_name: str) -> None:
+    """Make a generated class reachable under a second name (not a GraphQL name: the
+    lazy references of hand-written code name a model, see ``handwritten.model_type``)."""
+    setattr(_module(), name, getattr(_module(), type_name))
 
 
 def with_arguments(
@@ -100,7 +118,8 @@ def with_arguments(
 def read_field(name: str, annotation: Any, arguments: dict[str, tuple[Any, Any]] | None = None,
                description: str | None = None) -> Any:
     """A field of a model type: its value is already in the reader's dict."""
-    resolver = with_arguments(read_response_key, arguments) if arguments else read_response_key
+    resolver = (StrawberryResolver(with_arguments(read_response_key, arguments)) if arguments
+                else _READ_RESPONSE_KEY)
     return strawberry.field(resolver=resolver, graphql_type=annotation, name=name,
                             description=description)
 

@@ -39,6 +39,7 @@ SCENARIOS = {
     "h": "bench.scenarios.h_writes",
     "i": "bench.scenarios.i_sequential",
     "j": "bench.scenarios.j_trigger_cost",
+    "k": "bench.scenarios.k_invalidation",
 }
 
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="CI smoke run: small sizes, one repeat, < 3 minutes")
-    parser.add_argument("--only", default="", help="comma-separated scenario letters (a-j)")
+    parser.add_argument("--only", default="", help="comma-separated scenario letters (a-k)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="rounds per scenario (default 3, quick 1)")
     parser.add_argument("--out", type=Path, default=BENCH / "results")

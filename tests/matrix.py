@@ -37,7 +37,7 @@ ALL_ROLES = (*ROLES, PARTIAL)
 OPERATIONS = ("list", "get", "count", "relation", "filter_relation",
               "create", "update", "delete", "delete_cascade", "bulk_update", "bulk_delete",
               "upsert", "upload",
-              "subscribe", "computed", "scope", "aggregate", "action")
+              "subscribe", "computed", "scope", "aggregate", "action", "handwritten")
 ROWS_PER_MODEL = 6
 PASSWORD = "a-long-test-password"
 

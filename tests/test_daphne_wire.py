@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
 
 from myproject.models import Article, User
 from realtime import daphne_wire
+from tests.conftest import PASSWORD
 from tests.servers import ROOT, child_environment, free_port, graphql_post
 from tests.ws_client import GraphQLSocket
 
@@ -65,9 +72,51 @@ def test_an_untested_release_gets_the_stock_path_with_one_warning(tmp_path: Any)
             return change
 
         assert asyncio.run(scenario()) == {"op": "CREATED", "node": {"title": "stock"}}
+        status, body = not_multipart(f"http://127.0.0.1:{port}/graphql")
+        assert status == 400 and not body.startswith(b"{"), body  # Twisted's own answer
     finally:
         process.terminate()
         process.wait(10)
     text = log.read_text()
     assert text.count("daphne's stock WebSocket path serves") == 1, text
     assert "autobahn 99.0 (tested: 26.11 to below 27)" in text
+
+
+def not_multipart(url: str) -> tuple[int, bytes]:
+    """A POST claiming multipart/form-data whose body is not."""
+    request = urllib.request.Request(url, b"garbage that is not multipart", {
+        "Content-Type": "multipart/form-data; boundary=xyz"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_form_posts_reach_django_whole_without_twisted_parsing_them(make_user: Any) -> None:
+    """Daphne's requests skip Twisted's form parsing (request.args, never read): Django
+    gets the whole body. A broken multipart body is Django's (a GraphQL error), not
+    Twisted's bare 400 and disconnect (the stock path's, in the test above); a form
+    still posts whole (the admin's login)."""
+    from tests.servers import daphne
+
+    make_user("root", superuser=True)
+    with daphne() as server:
+        status, body = not_multipart(server.http + "/graphql")
+        assert status == 400
+        assert json.loads(body)["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        with opener.open(server.http + "/admin/login/", timeout=10) as page:
+            html = page.read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        assert token, html[:500]
+        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1), "username": "root",
+                                       "password": PASSWORD, "next": "/admin/"}).encode()
+        request = urllib.request.Request(server.http + "/admin/login/", form, {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": server.http + "/admin/login/"})
+        with opener.open(request, timeout=10) as landed:
+            assert landed.url.endswith("/admin/")
+            assert "Site administration" in landed.read().decode()
+        assert any(cookie.name == "sessionid" for cookie in jar)

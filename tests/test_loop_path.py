@@ -10,6 +10,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -108,6 +109,13 @@ def test_signed_in_hits_are_answered_on_the_loop_as_that_user(
                 assert {name: headers.get(name) for name in SECURITY_HEADERS} == first
             assert all("Set-Cookie" not in headers for _, headers, _ in answers)
         assert "Cookie" in by_session[-1][1]["Vary"]
+        # Many requests at once with one token share identity checks: each is still
+        # answered as its user, and on the loop.
+        before = loop_answers(server, "bearer")
+        with ThreadPoolExecutor(16) as pool:
+            burst = list(pool.map(lambda _: post(server, QUERY, headers=bearer), range(48)))
+        assert all(status == 200 and titles(body) == ["One"] for status, _, body in burst)
+        assert loop_answers(server, "bearer") > before or not STREAM
         # Anonymous requests on the same worker still get the anonymous answer.
         assert titles(post(server, QUERY)[2]) == ["One"]
         # A forged or unknown session key is nobody: Django's path answers as anonymous.

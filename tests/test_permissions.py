@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import strawberry
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models, router
 from django.db.models import Q, signals
@@ -31,6 +32,7 @@ from django.db.models.deletion import Collector
 from django.test import Client, override_settings
 from graphql import GraphQLInputObjectType, GraphQLObjectType
 
+import api_graphql
 from api_graphql import tokens
 from api_graphql.model_graph import ModelGraph, ModelSpec, RelationSpec
 from api_graphql.permissions import Scope
@@ -1023,6 +1025,78 @@ def check_scopes(world: World, spec: ModelSpec, role: str, cells: Cells) -> None
     cells.record("scope", " ".join(outcomes), problems)
 
 
+# -- the hand-written column: strawberry fields of our own returning derived types ----
+def handwritten_name(model: type[models.Model]) -> str:
+    return "hw_" + label_of(model).replace(".", "_")
+
+
+def _handwritten_query() -> type:
+    """One hand-written field per exposed model, as a careless team would write it:
+    every row, ignoring permissions (a QuerySet, a sliced one, a list, one instance).
+    The API must still answer only what the role may read."""
+    namespace: dict[str, Any] = {}
+
+    def fields_for(model: type[models.Model]) -> dict[str, Any]:
+        node = api_graphql.model_type(model)
+
+        def rows(kind: str) -> Any:
+            everything = model._default_manager.order_by("pk")
+            if kind == "list":
+                return list(everything)
+            return everything[:3] if kind == "first3" else everything
+
+        def one(pk: strawberry.ID) -> Any:
+            return model._default_manager.filter(pk=pk).first()
+
+        return {
+            handwritten_name(model): strawberry.field(resolver=rows, graphql_type=list[node]),
+            f"{handwritten_name(model)}_one": strawberry.field(resolver=one,
+                                                               graphql_type=node | None),
+        }
+
+    for model in EXPOSED:
+        namespace.update(fields_for(model))
+    return strawberry.type(type("MatrixQuery", (), namespace))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def handwritten_fields() -> Iterator[None]:
+    query = site.register_query(_handwritten_query())
+    yield
+    site.unregister_handwritten(query)
+
+
+def check_handwritten(world: World, spec: ModelSpec, role: str, cells: Cells) -> None:
+    """A hand-written field returning every row (a QuerySet, its first three, a list, one
+    instance per row) answers the rows the role may read and nothing else: the read
+    rule is applied before the slice, an unreadable instance is null."""
+    user = world.users[role]
+    name, pk_name = handwritten_name(spec.model), spec.pk.name
+    everything = rows_of(spec.model)
+    ones = " ".join(f'r{i}: {name}_one(pk: "{pk_value(o)}") {{ {pk_name} }}'
+                    for i, o in enumerate(everything))
+    result = world.client(role)(f"""{{
+        qs: {name}(kind: "qs") {{ {pk_name} }}
+        first3: {name}(kind: "first3") {{ {pk_name} }}
+        list: {name}(kind: "list") {{ {pk_name} }}
+        {ones} }}""")
+    problems = unexpected_errors(result)
+    data = result.get("data") or {}
+    readable = [pk_value(o) for o in everything if row_readable(user, o)]
+    for key in ("qs", "list"):
+        got = sorted(row[pk_name] for row in data.get(key) or [])
+        if got != sorted(readable):
+            problems.append(f"{key}: {got} != {sorted(readable)}")
+    first3 = [row[pk_name] for row in data.get("first3") or []]
+    if len(first3) != min(3, len(readable)) or not set(first3) <= set(readable):
+        problems.append(f"first3: {first3} is not three of {readable}")
+    for i, obj in enumerate(everything):
+        want = {pk_name: pk_value(obj)} if pk_value(obj) in readable else None
+        if data.get(f"r{i}") != want:
+            problems.append(f"one({pk_value(obj)}): {data.get(f'r{i}')!r} != {want!r}")
+    cells.record("handwritten", f"{len(readable)} of {len(everything)}", problems)
+
+
 @pytest.mark.parametrize("role", ALL_ROLES)
 @pytest.mark.parametrize("label", LABELS)
 def test_permission_matrix(world: World, label: str, role: str, tmp_path: Path) -> None:
@@ -1041,6 +1115,7 @@ def test_permission_matrix(world: World, label: str, role: str, tmp_path: Path) 
     check_bulk_update(world, spec, role, cells)
     check_bulk_delete(world, spec, role, cells)
     check_upsert(world, spec, role, cells)
+    check_handwritten(world, spec, role, cells)
     with override_settings(MEDIA_ROOT=str(tmp_path)):
         check_upload(world, spec, role, cells, tmp_path)
     cells.check()

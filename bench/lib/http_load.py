@@ -12,7 +12,7 @@ import json
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,10 @@ end
 class Request:
     path: str
     body: bytes | None = None  # None: GET
+    headers: dict[str, str] = field(default_factory=dict)
 
     def lua(self) -> str:
-        lines = []
+        lines = [f'wrk.headers["{name}"] = "{value}"' for name, value in self.headers.items()]
         if self.body is not None:
             text = self.body.decode()
             assert "]==]" not in text

@@ -130,10 +130,11 @@ class Server:
 
 
 def http(url: str, body: bytes | None = None, timeout: float = 30.0,
-         content_type: str = "application/json") -> tuple[int, bytes]:
+         content_type: str = "application/json",
+         headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """One request with the standard library (setup and checks, never load)."""
     request = urllib.request.Request(url, data=body, method="POST" if body else "GET",
-                                     headers={"Content-Type": content_type})
+                                     headers={"Content-Type": content_type, **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -166,3 +167,14 @@ def postgraphile(log_dir: Path) -> Server:
 
 def postgraphile_available() -> bool:
     return (NODE_DIR / "node_modules" / ".bin" / "postgraphile").exists()
+
+
+def bearer_token() -> str:
+    """A bearer token for the bench database's first user (no permissions of its own:
+    the bench's ANONYMOUS_READ lets it read what every contender reads)."""
+    code = ("from django.contrib.auth import get_user_model\n"
+            "from api_graphql import tokens\n"
+            "print(tokens.issue(get_user_model().objects.order_by('pk').first())[0])")
+    out = subprocess.run([python(), "manage.py", "shell", "-v0", "-c", code], cwd=REPO,
+                         env=bench_env(), capture_output=True, text=True, timeout=120, check=True)
+    return out.stdout.strip().splitlines()[-1]

@@ -7,6 +7,8 @@ Each contender runs as its own server, started once and warmed up:
 * ours, stream    the same with ``RESULT_CACHE = "stream"`` (bench.settings_stream):
                   versions from the change stream, so hits are answered on the
                   event loop without Django's handler (api_graphql.asgi)
+* ours, stream, token  the same, signed in with a bearer token: the identity is read
+                  from the database on the loop for every request (api_graphql.identity)
 * ours, no cache  the same with the result cache off (bench.settings_nocache):
                   what a cache miss, i.e. any query after a write, costs
 * hand-written    daphne + bench.asgi, POST /hand/graphql (strawberry AsyncGraphQLView)
@@ -58,17 +60,23 @@ def run(ctx: Context) -> dict[str, Any]:
     duration = 2.0 if ctx.quick else 10.0
     daphne_args = ["-v", "0"]
     servers: dict[str, procs.Server] = {}
+    signed_in = {"Authorization": f"Bearer {procs.bearer_token()}"}
     requests: dict[str, dict[str, Request]] = {
         "ours": {q: Request("/graphql", _body(OURS[q])) for q in OURS},
         "ours, stream": {q: Request("/graphql", _body(OURS[q])) for q in OURS},
+        "ours, stream, token": {q: Request("/graphql", _body(OURS[q]), signed_in)
+                                for q in ("Q1", "Q2")},
         "ours, no cache": {q: Request("/graphql", _body(OURS[q])) for q in OURS},
         "hand-written": {q: Request("/hand/graphql", _body(HANDWRITTEN[q])) for q in HANDWRITTEN},
         "plain view": {q: Request(f"/plain/{q.lower()}") for q in OURS},
     }
     try:
-        for name in ("ours", "ours, stream", "ours, no cache", "hand-written", "plain view"):
+        for name in ("ours", "ours, stream", "ours, stream, token", "ours, no cache",
+                     "hand-written", "plain view"):
             settings = {"ours, no cache": "bench.settings_nocache",
-                        "ours, stream": "bench.settings_stream"}.get(name, "bench.settings")
+                        "ours, stream": "bench.settings_stream",
+                        "ours, stream, token": "bench.settings_stream"}.get(name,
+                                                                            "bench.settings")
             server = procs.daphne(name.replace(" ", "-").replace(",", ""),
                                   "bench.asgi:application", ctx.log_dir, settings=settings,
                                   extra_args=daphne_args)
@@ -120,7 +128,8 @@ def check_answers(servers: dict[str, procs.Server],
     checks: dict[str, Any] = {}
     for name, server in servers.items():
         for q, request in requests[name].items():
-            status, body = procs.http(server.url(request.path), request.body)
+            status, body = procs.http(server.url(request.path), request.body,
+                                      headers=request.headers)
             data = json.loads(body)
             if status != 200 or "errors" in data:
                 raise RuntimeError(f"{name} {q}: HTTP {status}: {body[:500]!r}")
@@ -128,7 +137,8 @@ def check_answers(servers: dict[str, procs.Server],
     verdict = {}
     for key, data in checks.items():
         name, q = key.split("|")
-        if name in ("ours, stream", "ours, no cache", "hand-written", "plain view"):
+        if name in ("ours, stream", "ours, stream, token", "ours, no cache", "hand-written",
+                    "plain view"):
             verdict[key] = same(data, checks[f"ours|{q}"])
     bad = [k for k, ok in verdict.items() if not ok]
     if bad:
@@ -146,8 +156,8 @@ def summarize(ctx: Context, raw: dict[str, list[dict[str, Any]]], checks: dict[s
     for q, conns in plan(ctx):
         base = f"|{q}|{conns}"
         ours_rps = med("ours" + base, "rps")
-        for name in ("ours", "ours, stream", "ours, no cache", "hand-written", "plain view",
-                     "bare ASGI", "PostGraphile 5"):
+        for name in ("ours", "ours, stream", "ours, stream, token", "ours, no cache",
+                     "hand-written", "plain view", "bare ASGI", "PostGraphile 5"):
             key = name + base
             if key not in raw:
                 continue
@@ -198,9 +208,38 @@ def summarize(ctx: Context, raw: dict[str, list[dict[str, Any]]], checks: dict[s
                           med("ours, no cache" + base, "p50_us"))
         targets.append(target(f"(b) Q2 @{conns}: ours p99 ÷ p50", tail, "≤ 3x", tail <= 3,
                               f"no result cache: {tail_miss:.2f}x, {verdict(tail_miss <= 3)}"))
+    targets += issue16_targets(raw, med)
     if any(r["errors"] for runs in raw.values() for r in runs):
         ctx.notes.append("(b) some requests failed (see the errors column and the server logs; "
                          "on this shared box it has been PostgreSQL's max_connections, taken "
                          "by other processes). Targets touching them are not judged.")
     return {"samples": raw, "rows": rows, "targets": targets, "same_data": checks,
             "server_rss_kib": rss}
+
+
+def issue16_targets(raw: dict[str, list[dict[str, Any]]], med: Any) -> list[dict[str, Any]]:
+    """Issue 16's (b): Q1 cache hits against PostGraphile and the server's own floor,
+    and every query uncached against PostGraphile."""
+    peer = "PostGraphile 5"
+    targets = []
+    if "ours, stream|Q1|16" not in raw:  # --quick: Q2 only
+        return targets
+    if f"{peer}|Q1|16" in raw:
+        value = ratio(med("ours, stream|Q1|16", "rps"), med(f"{peer}|Q1|16", "rps"))
+        signed_in = ratio(med("ours, stream, token|Q1|16", "rps"), med(f"{peer}|Q1|16", "rps"))
+        targets.append(target("(b) Q1 @16: cache hit (stream) ÷ PostGraphile 5 req/s", value,
+                              "≥ 1.0x", value >= 1.0,
+                              f"issue 16; signed in by a token: {signed_in:.2f}x"))
+    if "bare ASGI|Q2|16" in raw:
+        floor = med("bare ASGI|Q2|16", "server_cpu_ms_per_req")
+        value = ratio(med("ours, stream|Q1|16", "server_cpu_ms_per_req"), floor)
+        signed_in = ratio(med("ours, stream, token|Q1|16", "server_cpu_ms_per_req"), floor)
+        targets.append(target("(b) Q1 @16: cache hit (stream) server CPU ÷ bare ASGI", value,
+                              "≤ 1.5x", value <= 1.5,
+                              f"issue 16; signed in by a token: {signed_in:.2f}x"))
+    for q, goal in (("Q1", 0.5), ("Q2", 1.0), ("Q3", 1.0)):
+        if f"{peer}|{q}|16" in raw and f"ours, no cache|{q}|16" in raw:
+            value = ratio(med(f"ours, no cache|{q}|16", "rps"), med(f"{peer}|{q}|16", "rps"))
+            targets.append(target(f"(b) {q} @16: ours, no cache ÷ PostGraphile 5 req/s", value,
+                                  f"≥ {goal}x", value >= goal, "issue 16 (uncached)"))
+    return targets

@@ -4,7 +4,9 @@ What a TypeScript back end calling ``User.objects.get({id})`` in a loop feels: e
 call's latency, not throughput. Contenders: ours with a cache hit on the event loop
 (``RESULT_CACHE = "stream"``), ours as configured by default (``"exact"``: a version
 check per hit; not in ``--quick``), ours without the cache, the bare ASGI floor under daphne (our Q1
-bytes) and PostGraphile 5 (uncached: a database round trip per call).
+bytes) and PostGraphile 5 (uncached: a database round trip per call). And the pitch's own
+test: ``User.objects.get({pk: 1})`` through ts_client (``bench/node/ts_client_get.mjs``,
+the built client over Node's fetch) against ours with the cache hit on the loop.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from bench.scenarios import Context, Skip, target
 
 TITLE = "(i) sequential keep-alive client (Node)"
 NODE = procs.NODE_DIR / "node_modules" / ".bin" / "node"
+TS_CLIENT = procs.NODE_DIR.parent.parent / "ts_client" / "dist" / "src" / "index.js"
+TS_GET = "ts_client User.objects.get, stream"
 
 
 def _client(server: procs.Server, body_file: Path, calls: int, path: str) -> dict[str, Any]:
@@ -33,6 +37,17 @@ def _client(server: procs.Server, body_file: Path, calls: int, path: str) -> dic
     server.check_alive()
     if out.returncode != 0:
         raise RuntimeError(f"sequential client against {server.name}: {out.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _ts_client_get(server: procs.Server, calls: int) -> dict[str, Any]:
+    out = subprocess.run([str(NODE), str(procs.NODE_DIR / "ts_client_get.mjs"),
+                          server.url("/graphql"), "1", str(calls)],
+                         capture_output=True, text=True, timeout=600)
+    server.check_alive()
+    if out.returncode != 0:
+        raise RuntimeError(f"ts_client against {server.name}: {out.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -74,6 +89,10 @@ def run(ctx: Context) -> dict[str, Any]:
                 result = _client(server, body, calls, path)
                 result["round"] = round_
                 raw.setdefault(name, []).append(result)
+            if TS_CLIENT.exists():
+                result = _ts_client_get(servers["ours, stream"][0], calls)
+                result["round"] = round_
+                raw.setdefault(TS_GET, []).append(result)
     finally:
         for server, _, _ in servers.values():
             server.stop()
@@ -99,4 +118,8 @@ def summarize(raw: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             targets.append(target(f"(i) {goal} Q1 p50 ÷ PostGraphile 5", value,
                                   "< 1.0x" if goal == "cached" else "≤ 1.0x",
                                   value < 1.0 if goal == "cached" else value <= 1.0))
+    if TS_GET in raw:
+        value = p50(TS_GET)
+        targets.append(target("(i) ts_client User.objects.get({pk}) p50 (ms)", value, "< 1 ms",
+                              value < 1.0))
     return {"samples": raw, "rows": rows, "targets": targets}

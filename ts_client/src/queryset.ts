@@ -152,6 +152,11 @@ function hydrate(binding: Binding, row: Raw, tree: RelatedTree): object {
   return instance;
 }
 
+/** A row of ``model`` read by other means (a hand-written field) as an instance. */
+export function instanceOf(schema: SchemaMeta, model: ModelMeta, row: Raw, client: Client | null): object {
+  return hydrate({ schema, model, client }, row, {});
+}
+
 /**
  * A to-many relation fetched with its parent holds at most NESTED_PAGE rows and
  * its count; where the count says more exist, read them all (in the same order).
@@ -446,9 +451,10 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
     return rows[0] ?? null;
   }
 
-  /** The last row: the order reversed (pk descending when unordered), or null. */
+  /** The last row: the order reversed (the model's default order when unordered), or null. */
   async last(): Promise<Row | null> {
-    const ordering = this.state.ordering.length ? this.state.ordering : [{ [this.model.pk]: 'ASC' }];
+    // With the pk the server breaks ties by: the last row of the list, not of a tie.
+    const ordering = [...this.order('last()'), { [this.model.pk]: 'ASC' }];
     const reversed = ordering.map((item) => reverseOrder(item));
     const rows = await this.copy<Row>({ ordering: reversed, offset: undefined, limit: 1 }).fetch();
     return rows[0] ?? null;
@@ -603,13 +609,26 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
    */
   live(options: LiveQueryOptions<Row> = {}): LiveQuerySet<Row> {
     const { schema, model } = this.binding;
-    const { ordering, offset, limit } = this.state;
+    const { offset, limit } = this.state;
     return new LiveQuerySet<Row>({
-      schema, model, ordering, offset, limit, client: clientOf(this.binding),
+      schema, model, ordering: this.order('live()'), offset, limit, client: clientOf(this.binding),
       key: JSON.stringify(this.toGraphQL()),
       rows: (count) => this.copy<Row>({ offset: undefined, limit: count }).fetch(),
       subscribe: (handlers) => this.subscribe(handlers),
     }, options);
+  }
+
+  /**
+   * The order the server reads rows in: order_by()'s, else the model's Meta.ordering
+   * (as Django's); the server breaks ties by the pk either way.
+   */
+  private order(operation: string): OrderInput[] {
+    if (this.state.ordering.length) return this.state.ordering;
+    const keys = this.model.ordering;
+    if (keys === null) {
+      throw new TypeError(`${this.model.name}'s Meta.ordering holds an expression: give ${operation} an order_by().`);
+    }
+    return keys.map((key) => compileOrder(this.binding.schema, this.model, key));
   }
 
   private bulkFilter(operation: string): FilterInput | undefined {

@@ -3,7 +3,8 @@
  * A cover image chosen in a file input and sent by ts_client in chromium (the
  * browser's own FormData and File), with the session and CSRF token the admin
  * login left in the browser: stored by the cluster's workers with the project's
- * storage, its URL answered, the bytes on disk the ones chosen.
+ * storage, its URL answered, the bytes on disk the ones chosen. The same from
+ * GraphiQL: a file chosen in its file bar goes with the mutation (multipart).
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
@@ -78,6 +79,51 @@ test('a file chosen in the page is uploaded by ts_client with the session', asyn
   ).then((/** @type {any} */ data) => [data.article]);
   assert.equal(stored.cover.name, created.cover.name);
   await client.request(`mutation($pk: ID!) { delete_article(pk: $pk) { ok } }`, { pk: created.id });
+  rmSync(path);
+  await page.close();
+  await client.close();
+});
+
+test('a cover chosen in GraphiQL\'s file bar is sent with the mutation that declares its variable', async () => {
+  const { client } = await nodeClient(base);
+  const author = await User.objects.using(client).first();
+  assert.ok(author, 'the demo data has a user');
+  const page = await browser.context.newPage();
+  await adminLogin(page, base);
+  await page.goto(`${base}/graphql`);
+  await page.locator('.graphiql-query-editor .CodeMirror').waitFor();
+  const title = `graphiql upload ${Date.now()}`;
+  const query = 'mutation($data: ArticleCreateInput!) {\n  create_article(data: $data) { ok errors { field code } node { id cover { name url } } }\n}';
+  await page.evaluate(({ query, variables }) => {
+    const [editor] = /** @type {any[]} */ ([...document.querySelectorAll('.graphiql-query-editor .CodeMirror')]);
+    const [vars] = /** @type {any[]} */ ([...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')]);
+    editor.CodeMirror.setValue(query);
+    vars.CodeMirror.setValue(variables);
+  }, { query, variables: JSON.stringify({ data: { title, content: 'c', author: author.id } }) });
+  await page.waitForFunction((text) => {
+    const editor = /** @type {any} */ (document.querySelector('.graphiql-query-editor .CodeMirror'));
+    return editor.CodeMirror.documentAST?.loc?.source?.body === text;
+  }, query);
+  // As a person would: choose the file in the bar (the variable path is already data.cover).
+  assert.equal(await page.inputValue('#upload-path'), 'data.cover');
+  await page.setInputFiles('#upload-file', { name: 'graphiql-cover.png', mimeType: 'image/png', buffer: PNG });
+  await page.click('.graphiql-execute-button');
+  await page.waitForFunction(() => {
+    const pane = /** @type {any} */ (document.querySelector('.graphiql-response .CodeMirror'));
+    return pane?.CodeMirror.getValue().includes('"ok"');
+  });
+  const answer = JSON.parse(await page.evaluate(() => {
+    const pane = /** @type {any} */ (document.querySelector('.graphiql-response .CodeMirror'));
+    return String(pane.CodeMirror.getValue());
+  }));
+  const created = answer.data.create_article;
+  assert.equal(created.ok, true, JSON.stringify(answer));
+  assert.match(created.node.cover.name, /^covers\/graphiql-cover.*\.png$/);
+  assert.equal(created.node.cover.url, `/media/${created.node.cover.name}`);
+  const path = join(root, 'media', created.node.cover.name);
+  assert.deepEqual(readFileSync(path), PNG, 'the bytes on disk are the file chosen');
+  assert.deepEqual(browser.external, []);
+  await client.request(`mutation($pk: ID!) { delete_article(pk: $pk) { ok } }`, { pk: created.node.id });
   rmSync(path);
   await page.close();
   await client.close();

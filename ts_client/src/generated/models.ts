@@ -1039,6 +1039,10 @@ export const schema: SchemaMeta = {
       "name": "TaskRun",
       "pk": "id",
       "latestBy": [],
+      "ordering": [
+        "-created_at",
+        "-id"
+      ],
       "fields": {
         "id": "ID",
         "task_id": "String",
@@ -1081,6 +1085,7 @@ export const schema: SchemaMeta = {
       "name": "User",
       "pk": "id",
       "latestBy": [],
+      "ordering": [],
       "fields": {
         "id": "ID",
         "email": "String",
@@ -1147,6 +1152,9 @@ export const schema: SchemaMeta = {
       "name": "Article",
       "pk": "id",
       "latestBy": [],
+      "ordering": [
+        "-created_at"
+      ],
       "fields": {
         "id": "ID",
         "title": "String",
@@ -1247,6 +1255,7 @@ export const schema: SchemaMeta = {
       "name": "Tag",
       "pk": "id",
       "latestBy": [],
+      "ordering": [],
       "fields": {
         "id": "ID",
         "name": "String"
@@ -1294,6 +1303,9 @@ export const schema: SchemaMeta = {
       "name": "Comment",
       "pk": "id",
       "latestBy": [],
+      "ordering": [
+        "created_at"
+      ],
       "fields": {
         "id": "ID",
         "article_id": "ID",
@@ -1353,6 +1365,7 @@ export const schema: SchemaMeta = {
       "name": "Profile",
       "pk": "id",
       "latestBy": [],
+      "ordering": [],
       "fields": {
         "id": "ID",
         "user_id": "ID",

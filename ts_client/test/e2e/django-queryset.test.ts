@@ -61,6 +61,10 @@ const QUESTIONS = (): Record<string, string> => ({
   bulkTags: 'sorted(Tag.objects.filter(name__in=["django", "python"]).values_list("name", flat=True))',
   latest: `Article.objects.filter(${'id__lte=' + last}).latest("created_at", "id").id`,
   earliest: `Article.objects.filter(${'id__lte=' + last}).earliest("created_at", "id").id`,
+  // Meta.ordering is -created_at: first() is the newest, last() the oldest.
+  firstUnordered: `Article.objects.filter(${'id__lte=' + last}).first().id`,
+  lastUnordered: `Article.objects.filter(${'id__lte=' + last}).last().id`,
+  lastByTitle: `Article.objects.filter(${'id__lte=' + last}).order_by("title", "id").last().id`,
   selectRelated: `[[c.id, c.author.username, c.article.title, c.article.author.username] for c in Comment.objects.filter(article__id__lte=${last}).order_by("id").select_related("article__author", "author")[:30]]`,
   prefetched: `[[a.id, a.author.username, sorted(t.name for t in a.tags.all()), sorted([c.id, c.author.username] for c in a.comment_set.all())] for a in Article.objects.filter(id__gte=2, id__lte=40).order_by("id").select_related("author").prefetch_related("tags", "comment_set__author")]`,
 });
@@ -155,6 +159,13 @@ describe('values(), distinct(), in_bulk(), latest(), earliest()', () => {
     expect(Number(oldest.id)).toBe(answer('earliest'));
     await expect(Article.objects.using(users.viewer).filter({ id__lt: 0 }).latest('created_at')).rejects.toBeInstanceOf(DoesNotExist);
     await expect(Article.objects.using(users.viewer).latest()).rejects.toThrow(/get_latest_by/);
+  });
+
+  it('first() and last() of an unordered queryset follow Meta.ordering, as in Django', async () => {
+    const articles = Article.objects.using(users.viewer).filter({ id__lte: last });
+    expect(Number((await articles.first())!.id)).toBe(answer('firstUnordered'));
+    expect(Number((await articles.last())!.id)).toBe(answer('lastUnordered'));
+    expect(Number((await articles.order_by('title', 'id').last())!.id)).toBe(answer('lastByTitle'));
   });
 });
 

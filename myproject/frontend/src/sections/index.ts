@@ -8,8 +8,10 @@ import type { ComponentType } from 'react';
 import { Account } from './account.js';
 import { Articles } from './articles.js';
 import { Changes } from './changes.js';
+import { Dashboard } from './dashboard.js';
 import { Editor } from './editor.js';
 import { Reader } from './reader.js';
+import { Tasks } from './tasks.js';
 
 export interface Section {
   /** The section element's id is `section-<id>`. */
@@ -19,8 +21,10 @@ export interface Section {
 
 export const SECTIONS: Section[] = [
   { id: 'account', Component: Account },
+  { id: 'dashboard', Component: Dashboard },
   { id: 'articles', Component: Articles },
   { id: 'reader', Component: Reader },
   { id: 'editor', Component: Editor },
   { id: 'changes', Component: Changes },
+  { id: 'tasks', Component: Tasks },
 ];
