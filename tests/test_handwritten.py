@@ -198,6 +198,40 @@ def test_a_validation_error_is_bad_user_input_and_rolls_back(make_user: Any,
     assert Article.objects.filter(published=False).count() == 2  # hot draft rolled back
 
 
+def test_a_strawberry_django_mutation_behind_requires(extra: list[type], make_user: Any,
+                                                      gql: Any) -> None:
+    """strawberry_django.mutations.create as a team writes it: our permission class
+    decides, full_clean's ValidationError is BAD_USER_INPUT with its messages."""
+
+    @strawberry_django.input(Tag)
+    class NewTag:
+        name: strawberry.auto
+
+    @strawberry_django.type(Tag)
+    class CreatedTag:
+        name: strawberry.auto
+
+    @strawberry.type
+    class TagWrites:
+        add_tag: CreatedTag = strawberry_django.mutations.create(
+            NewTag, permission_classes=[api_graphql.requires("myproject.add_tag")])
+
+    extra.append(site.register_mutation(TagWrites))
+    document = 'mutation { add_tag(data: {name: "django"}) { name } }'
+    viewer = _client_as(make_user("viewer", actions=("view",)))
+    refused = viewer(document)
+    assert refused["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+    assert not Tag.objects.filter(name="django").exists()
+    editor = _client_as(make_user("editor", actions=("view", "add")))
+    assert editor(document) == {"data": {"add_tag": {"name": "django"}}}
+    again = editor(document)  # Tag.name is unique: full_clean refuses the second one
+    assert again["data"] is None
+    assert again["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", again
+    assert again["errors"][0]["extensions"]["messages"] == [
+        "Tag with this Name already exists."]
+    assert Tag.objects.filter(name="django").count() == 1
+
+
 # -- bad input ------------------------------------------------------------------------
 def test_wrong_argument_types_are_validation_errors(gql: Any, blog: dict[str, Any]) -> None:
     response = gql.post('{ trending_articles(limit: "five") { title } }')
