@@ -60,6 +60,7 @@ from graphql import (
     is_list_type,
     is_non_null_type,
 )
+from strawberry.permission import BasePermission
 from strawberry.tools import merge_types
 
 from api_graphql import secrets, type_factory
@@ -86,6 +87,31 @@ def model_type(model: type[models.Model]) -> Any:
     (to ``Article``, or whatever name docs/NAMING.md gives the model).
     """
     return Annotated[_alias(model._meta.label_lower), strawberry.lazy(type_factory.MODULE_NAME)]
+
+
+def requires(*permissions: str) -> type[BasePermission]:
+    """A Strawberry permission class: the caller must hold every Django permission named
+    (``"app.codename"``), as ``user.has_perm`` answers; FORBIDDEN otherwise::
+
+        @strawberry.mutation(permission_classes=[api_graphql.requires("blog.change_article")])
+
+    It reads the caller as the API knows it (session, bearer token or the socket's
+    ``connection_init``); strawberry_django's own ``HasPerm`` reads the HTTP request's
+    session user instead, which is not the caller of a bearer-token or WebSocket request.
+    """
+    names = ", ".join(permissions)
+
+    class Requires(BasePermission):
+        message = f"You do not have the permission {names}."
+        error_extensions = {"code": "FORBIDDEN"}
+
+        def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+            user = getattr(info.context, "user", None)
+            return bool(user is not None and getattr(user, "is_active", False)
+                        and user.has_perms(permissions))
+
+    Requires.__name__ = Requires.__qualname__ = f"Requires({names})"
+    return Requires
 
 
 def publish_model_types(graph: ModelGraph) -> None:
