@@ -243,6 +243,10 @@ def build_manifest(built: BuiltSchema) -> dict[str, Any]:
                  if name in roots["query"] or name in roots["mutation"]},
         "change_ops": list(getattr(change_op, "values", {}) or {}),
         "models": {spec.label: _model(spec, graph, built) for spec in graph},
+        #: Root fields of hand-written classes (api_graphql.handwritten): the generator
+        #: gives each a typed function (src/generated/operations.ts).
+        "handwritten": {op: sorted(set(roots[op]) - set(built.root_fields[op]))
+                        for op in ("query", "mutation")},
         "urls": url_manifest(),
     }
 

@@ -152,6 +152,11 @@ function hydrate(binding: Binding, row: Raw, tree: RelatedTree): object {
   return instance;
 }
 
+/** A row of ``model`` read by other means (a hand-written field) as an instance. */
+export function instanceOf(schema: SchemaMeta, model: ModelMeta, row: Raw, client: Client | null): object {
+  return hydrate({ schema, model, client }, row, {});
+}
+
 /**
  * A to-many relation fetched with its parent holds at most NESTED_PAGE rows and
  * its count; where the count says more exist, read them all (in the same order).
