@@ -32,6 +32,9 @@ fields, whatever the resolver did:
   the same way (rows the user may not read are left out); such a type may not
   declare a field the model's config hides, nor a secret one (a build error).
 
+``requires("app.codename")`` is a Strawberry permission class for hand-written fields
+that asks Django's ``has_perms`` for the caller as the API knows it.
+
 Errors are those of the derived fields (``execution.py``): a ``GraphQLUserError``
 keeps its code, Django's ``PermissionDenied`` is FORBIDDEN, a ``ValidationError``
 BAD_USER_INPUT with its messages, anything else is logged and answered as
@@ -42,7 +45,6 @@ runs, hand-written fields included.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -71,7 +73,6 @@ if TYPE_CHECKING:
     from api_graphql.model_graph import ModelGraph, ModelSpec
     from api_graphql.permissions import Scope
 
-logger = logging.getLogger(__name__)
 
 def _alias(label: str) -> str:
     """The name a model's derived type is also published under (an identifier, as a
