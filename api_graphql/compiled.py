@@ -39,8 +39,8 @@ import django
 import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import F, OuterRef, QuerySet, TextField, Window
-from django.db.models.functions import Cast, RowNumber
+from django.db.models import Expression, F, OrderBy, OuterRef, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from api_graphql import sql_json
 from api_graphql.conf import graphql_settings
@@ -63,7 +63,7 @@ PK_KEY = "#pk"
 ASKED = "#asked:"
 CACHE_SIZE = 2000
 JSON_COLUMN = "_dgr_j"
-ROW_COLUMN = "_dgr_n"
+ORDER_COLUMN = "_dgr_o"
 
 
 @dataclass
@@ -92,6 +92,15 @@ class Level:
                 child.collect(node[key], seen)
 
 
+class Slot(Expression):
+    """Where the primary key of ``get`` goes: one statement serves every key."""
+
+    MARK = object()
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        return "%s", [self.MARK]
+
+
 @dataclass(frozen=True)
 class Statement:
     """One root field's SQL and parameters, or (``sql`` None) an answer known without
@@ -101,17 +110,25 @@ class Statement:
     sql: str | None
     params: tuple[Any, ...]
     many: bool
-    #: With recorded rows: where they are, and the key asked for by ``get``.
+    #: With recorded rows: where they are.
     level: Level | None
-    asked: tuple[str, str] | None = None
+    #: ``get``: the position of the key in ``params``, and the key's model (recorded).
+    slot: int | None = None
+    label: str | None = None
 
-    def run(self, seen: dict[str, set[str]] | None) -> Any:
-        if self.asked is not None and seen is not None:
-            seen.setdefault(self.asked[0], set()).add(self.asked[1])
+    def run(self, seen: dict[str, set[str]] | None, key: Any = None) -> Any:
+        """The value; ``key``: the key of ``get``, as Python and as the database has it."""
+        params = self.params
+        if key is not None:
+            if seen is not None and self.label is not None:
+                # A row that appears, or becomes readable, changes the answer.
+                seen.setdefault(self.label, set()).add(str(key[0]))
+            if self.slot is not None:
+                params = (*params[: self.slot], key[1], *params[self.slot + 1 :])
         if self.sql is None:
             return [] if self.many else None
         with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql, self.params)
+            cursor.execute(self.sql, params)
             row = cursor.fetchone()
         value = orjson.loads(row[0]) if row is not None and row[0] is not None else None
         if value is None and self.many:
@@ -119,6 +136,14 @@ class Statement:
         if self.level is not None and seen is not None:
             self.level.collect(value, seen)
         return value
+
+
+def _ordered(qs: QuerySet, value: SQL, ordering: list[OrderBy], offset: int,
+             limit: int) -> QuerySet:
+    """One page of ``qs``: each row's json, then its ordering keys (sql_json.aggregate)."""
+    keys = {f"{ORDER_COLUMN}{i}": order.expression for i, order in enumerate(ordering)}
+    rows = qs.annotate(**{JSON_COLUMN: value}, **keys).order_by(*ordering)
+    return rows[offset : offset + limit].values_list(JSON_COLUMN, *keys)
 
 
 class Compiler:
@@ -137,38 +162,36 @@ class Compiler:
         offset, limit = page_bounds(selection.args)
         ordering = compile_ordering(self.graph, self.scope, spec, selection.args.get("ordering"))
         value, level = self.object(spec, selection.children or {}, "")
-        rows = qs.annotate(**{JSON_COLUMN: value,
-                              ROW_COLUMN: Window(RowNumber(), order_by=ordering)})
-        rows = rows.order_by(*ordering)[offset : offset + limit]
+        agg, columns = sql_json.aggregate(ordering)
         return self._statement(
-            rows.values_list(JSON_COLUMN, ROW_COLUMN),
-            "SELECT COALESCE(json_agg(_dgr_s.j ORDER BY _dgr_s.n), '[]'::json)::text "
-            "FROM ({}) _dgr_s(j, n)", many=True, level=level)
+            _ordered(qs, value, ordering, offset, limit),
+            f"SELECT {agg}::text FROM (", f") _dgr_s({columns})", many=True, level=level)
 
     def get(self, spec: ModelSpec, selection: FieldSelection) -> Statement:
         qs = self.scope.readable(spec)
         if qs is None:
             raise Unsupported("not readable: the reader says so")
-        try:
-            key = spec.pk.django_field.to_python(selection.args["pk"])
-        except Exception:
-            raise Unsupported("an invalid key: the reader says so") from None
         value, level = self.object(spec, selection.children or {}, "")
-        rows = qs.filter(pk=key).annotate(**{JSON_COLUMN: value})[:1]
+        rows = qs.filter(pk=Slot(output_field=spec.pk.django_field))
+        rows = rows.annotate(**{JSON_COLUMN: value})[:1]
         return self._statement(
-            rows.values_list(JSON_COLUMN), "SELECT _dgr_s.j::text FROM ({}) _dgr_s(j)",
-            many=False, level=level,
-            asked=(stream_label(spec), str(key)) if self.recording else None)
+            rows.values_list(JSON_COLUMN), "SELECT _dgr_s.j::text FROM (", ") _dgr_s(j)",
+            many=False, level=level, label=stream_label(spec))
 
-    def _statement(self, qs: QuerySet, template: str, many: bool, level: Level | None,
-                   asked: tuple[str, str] | None = None) -> Statement:
+    def _statement(self, qs: QuerySet, before: str, after: str, many: bool,
+                   level: Level | None, label: str | None = None) -> Statement:
+        """The statement ``before`` + the SQL of ``qs`` + ``after``."""
         using = qs.db
+        recorded = level if self.recording else None
         try:
             sql, params = qs.query.get_compiler(using=using).as_sql()
         except EmptyResultSet:
-            return Statement(using, None, (), many, level, asked)
-        return Statement(using, template.format(sql), tuple(params), many,
-                         level if self.recording else None, asked)
+            return Statement(using, None, (), many, recorded)
+        slots = [i for i, param in enumerate(params) if param is Slot.MARK]
+        if len(slots) > 1:
+            raise Unsupported("the key is used twice")
+        return Statement(using, before + sql + after, tuple(params), many, recorded,
+                         slots[0] if slots else None, label)
 
     # -- one object level ------------------------------------------------------------
     def object(self, spec: ModelSpec, children: dict[str, FieldSelection],
@@ -248,10 +271,7 @@ class Compiler:
         ordering = compile_ordering(self.graph, self.scope, target, args.get("ordering"))
         value, sub_level = self.object(target, child.children or {}, "")
         level.children.append((key, sub_level))
-        rows = rows.annotate(**{JSON_COLUMN: value,
-                                ROW_COLUMN: Window(RowNumber(), order_by=ordering)})
-        rows = rows.order_by(*ordering)[offset : offset + limit]
-        return JSONList(rows.values(JSON_COLUMN, ROW_COLUMN))
+        return JSONList(_ordered(rows, value, ordering, offset, limit), ordering)
 
     def _count(self, relation: RelationSpec, child: FieldSelection, prefix: str) -> Any:
         if relation.key_on_remote is not None:
@@ -298,24 +318,53 @@ def _compile(reader: Reader, kind: str, spec: ModelSpec, selection: FieldSelecti
         return None
 
 
+def _frozen(children: dict[str, FieldSelection] | None) -> Any:
+    """What a selection asks for below its root, as a key (TypeError: no key)."""
+    return tuple((key, child.name, orjson.dumps(child.args, option=orjson.OPT_SORT_KEYS),
+                  _frozen(child.children), tuple(sorted(
+                      (name, _frozen(variant)) for name, variant in child.variants.items())))
+                 for key, child in (children or {}).items())
+
+
+def _key(kind: str, selection: FieldSelection, reader: Reader, using: str) -> tuple[Any, ...]:
+    """The cache key of a statement: its plan's selection (document and variables) and
+    the scope; for ``get``, the document's field and what it selects, not the key
+    asked for: one statement serves every key."""
+    common = (kind, reader.scope.key, reader.seen is not None, using)
+    if kind == "get":
+        try:
+            return (*common, id(selection.nodes[0]), _frozen(selection.children))
+        except TypeError:  # an argument orjson cannot write: this plan's own statement
+            pass
+    return (*common, id(selection))
+
+
 def answer(reader: Reader, kind: str, spec: ModelSpec, selection: FieldSelection) -> Any:
     """The value of a root field (``kind``: the reader's method, "page" or "get"), by
     its compiled statement when it has one, else by the reader."""
     using = _usable(spec)
     if using is None:
         return getattr(reader, kind)(spec, selection)
+    key: tuple[Any, Any] | None = None
+    if kind == "get":
+        pk_field = spec.pk.django_field
+        try:
+            python_key = pk_field.to_python(selection.args["pk"])
+            key = (python_key, pk_field.get_db_prep_value(python_key, connections[using]))
+        except Exception:  # the reader reports the invalid key
+            return reader.get(spec, selection)
     conf = graphql_settings()
-    key = (id(selection), kind, reader.scope.key, reader.seen is not None, using)
-    cached = _statements.get(key)
-    # The selection is kept with its statement, so its id is never another's.
-    if cached is not None and cached[0] is selection and cached[1] is conf:
+    cache_key = _key(kind, selection, reader, using)
+    cached = _statements.get(cache_key)
+    # The selection is kept with its statement: the ids in the key stay its own.
+    if cached is not None and cached[1] is conf:
         statement = cached[2]
     else:
         statement = _compile(reader, kind, spec, selection, using)
         with _lock:
-            _statements[key] = (selection, conf, statement)
+            _statements[cache_key] = (selection, conf, statement)
             if len(_statements) > CACHE_SIZE:
                 _statements.popitem(last=False)
     if statement is None:
         return getattr(reader, kind)(spec, selection)
-    return statement.run(reader.seen)
+    return statement.run(reader.seen, key)

@@ -32,6 +32,9 @@ fields, whatever the resolver did:
   the same way (rows the user may not read are left out); such a type may not
   declare a field the model's config hides, nor a secret one (a build error).
 
+``requires("app.codename")`` is a Strawberry permission class for hand-written fields
+that asks Django's ``has_perms`` for the caller as the API knows it.
+
 Errors are those of the derived fields (``execution.py``): a ``GraphQLUserError``
 keeps its code, Django's ``PermissionDenied`` is FORBIDDEN, a ``ValidationError``
 BAD_USER_INPUT with its messages, anything else is logged and answered as
@@ -42,7 +45,6 @@ runs, hand-written fields included.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -60,6 +62,7 @@ from graphql import (
     is_list_type,
     is_non_null_type,
 )
+from strawberry.permission import BasePermission
 from strawberry.tools import merge_types
 
 from api_graphql import secrets, type_factory
@@ -70,7 +73,6 @@ if TYPE_CHECKING:
     from api_graphql.model_graph import ModelGraph, ModelSpec
     from api_graphql.permissions import Scope
 
-logger = logging.getLogger(__name__)
 
 def _alias(label: str) -> str:
     """The name a model's derived type is also published under (an identifier, as a
@@ -86,6 +88,31 @@ def model_type(model: type[models.Model]) -> Any:
     (to ``Article``, or whatever name docs/NAMING.md gives the model).
     """
     return Annotated[_alias(model._meta.label_lower), strawberry.lazy(type_factory.MODULE_NAME)]
+
+
+def requires(*permissions: str) -> type[BasePermission]:
+    """A Strawberry permission class: the caller must hold every Django permission named
+    (``"app.codename"``), as ``user.has_perm`` answers; FORBIDDEN otherwise::
+
+        @strawberry.mutation(permission_classes=[api_graphql.requires("blog.change_article")])
+
+    It reads the caller as the API knows it (session, bearer token or the socket's
+    ``connection_init``); strawberry_django's own ``HasPerm`` reads the HTTP request's
+    session user instead, which is not the caller of a bearer-token or WebSocket request.
+    """
+    names = ", ".join(permissions)
+
+    class Requires(BasePermission):
+        message = f"You do not have the permission {names}."
+        error_extensions = {"code": "FORBIDDEN"}
+
+        def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+            user = getattr(info.context, "user", None)
+            return bool(user is not None and getattr(user, "is_active", False)
+                        and user.has_perms(permissions))
+
+    Requires.__name__ = Requires.__qualname__ = f"Requires({names})"
+    return Requires
 
 
 def publish_model_types(graph: ModelGraph) -> None:

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.db.models import F, OrderBy
 from django.db.models.fields.related import ForeignObjectRel
 from graphql import GraphQLSchema
 from graphql.utilities import introspection_from_schema
@@ -127,6 +128,26 @@ def _latest_by(spec: ModelSpec) -> list[str]:
     return [latest_by] if isinstance(latest_by, str) else list(latest_by)
 
 
+def _ordering(spec: ModelSpec) -> list[str] | None:
+    """Meta.ordering as order keys (``-created_at``); None when it holds an expression
+    no key names (the client can then neither reverse it nor keep rows in it)."""
+    keys: list[str] = []
+    for entry in spec.model._meta.ordering or ():
+        if isinstance(entry, str):
+            if entry.lstrip("-?"):
+                keys.append(entry)
+            continue
+        # F("name").desc() names a key; nulls placement or any other expression does not.
+        if not isinstance(entry, OrderBy) or entry.nulls_first or entry.nulls_last:
+            return None
+        expression = entry.expression
+        name = getattr(expression, "name", None) if isinstance(expression, F) else None
+        if not isinstance(name, str):
+            return None
+        keys.append(("-" if entry.descending else "") + name)
+    return keys
+
+
 def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, Any]:
     queries = _root_fields(built.graphql_schema, "query")
     mutations = _root_fields(built.graphql_schema, "mutation")
@@ -154,6 +175,8 @@ def _model(spec: ModelSpec, graph: ModelGraph, built: BuiltSchema) -> dict[str, 
         "pk": spec.pk.name,
         # Meta.get_latest_by as a list of order keys (latest() / earliest() without fields).
         "get_latest_by": _latest_by(spec),
+        # Meta.ordering: the order of an unordered queryset (last(), a live result's).
+        "ordering": _ordering(spec),
         "queries": {
             role: field_name
             for role, field_name in (("get", name), ("list", f"{name}_list"),
@@ -220,6 +243,10 @@ def build_manifest(built: BuiltSchema) -> dict[str, Any]:
                  if name in roots["query"] or name in roots["mutation"]},
         "change_ops": list(getattr(change_op, "values", {}) or {}),
         "models": {spec.label: _model(spec, graph, built) for spec in graph},
+        #: Root fields of hand-written classes (api_graphql.handwritten): the generator
+        #: gives each a typed function (src/generated/operations.ts).
+        "handwritten": {op: sorted(set(roots[op]) - set(built.root_fields[op]))
+                        for op in ("query", "mutation")},
         "urls": url_manifest(),
     }
 

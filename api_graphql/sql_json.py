@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import models
-from django.db.models import Expression, F, Subquery
+from django.db.models import Expression, F, OrderBy, Subquery
 
 from api_graphql import field_types
 from api_graphql.model_graph import FieldSpec
@@ -81,12 +81,28 @@ def text(value: str) -> SQL:
 EMPTY_LIST = "'[]'::json"
 
 
-class JSONList(Subquery):
-    """A list of objects: ``queryset`` selects (json, row number) per row, in order."""
+def aggregate(ordering: list[OrderBy]) -> tuple[str, str]:
+    """(``json_agg`` of the rows of a derived table ``_dgr_s`` in this order, the
+    derived table's column names): the rows select their json, then each ordering key.
+    Ordering the aggregate by the keys, not by a row number, leaves PostgreSQL its
+    top-N sort under the LIMIT (a window function made it sort every row)."""
+    keys = []
+    for i, order in enumerate(ordering):
+        nulls = " NULLS FIRST" if order.nulls_first else " NULLS LAST" if order.nulls_last else ""
+        keys.append(f"_dgr_s.o{i} {'DESC' if order.descending else 'ASC'}{nulls}")
+    columns = ", ".join(["j", *(f"o{i}" for i in range(len(ordering)))])
+    return f"COALESCE(json_agg(_dgr_s.j ORDER BY {', '.join(keys)}), {EMPTY_LIST})", columns
 
-    template = (f"(SELECT COALESCE(json_agg(_dgr_s.j ORDER BY _dgr_s.n), {EMPTY_LIST}) "
-                "FROM (%(subquery)s) _dgr_s(j, n))")
+
+class JSONList(Subquery):
+    """A list of objects: ``queryset`` selects the json of each row, then its ordering
+    keys (see :func:`aggregate`)."""
+
     output_field = JSONText()
+
+    def __init__(self, queryset: Any, ordering: list[OrderBy]) -> None:
+        agg, columns = aggregate(ordering)
+        super().__init__(queryset, template=f"(SELECT {agg} FROM (%(subquery)s) _dgr_s({columns}))")
 
     def as_sql(self, compiler: Any, connection: Any, *args: Any,
                **kwargs: Any) -> tuple[str, Any]:
@@ -133,13 +149,27 @@ def _django_column(field: models.Field) -> bool:
     return type(field).__module__.startswith("django.")
 
 
+def _iso(value: str, seconds: str, suffix: str) -> str:
+    """ISO 8601 as Python's ``isoformat`` (and orjson) write it: microseconds only when
+    not zero (PostgreSQL's own JSON drops their trailing zeros instead)."""
+    return (f"(to_char({value}, '{seconds}') "
+            f"|| COALESCE(NULLIF(to_char({value}, '.US'), '.000000'), ''){suffix})")
+
+
 def datetime_wire(expression: Any) -> SQL:
-    """A ``timestamptz`` as orjson writes an aware UTC datetime: ISO 8601, microseconds
-    only when not zero (PostgreSQL's own JSON drops their trailing zeros instead)."""
-    utc = "({0} AT TIME ZONE 'UTC')"
-    return SQL(f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
-               f"|| COALESCE(NULLIF(to_char({utc}, '.US'), '.000000'), '') || '+00:00')",
+    """A ``timestamptz`` as orjson writes an aware UTC datetime."""
+    return SQL(_iso("({0} AT TIME ZONE 'UTC')", 'YYYY-MM-DD"T"HH24:MI:SS', " || '+00:00'"),
                expression)
+
+
+def time_wire(expression: Any) -> SQL:
+    """A ``time`` as ``time.isoformat()`` (scalars.time_to_wire) writes it."""
+    return SQL(_iso("{0}", "HH24:MI:SS", ""), expression)
+
+
+#: ``str(Decimal)`` switches to an exponent below 1E-6 (``1E-7``); PostgreSQL's
+#: ``numeric::text`` never does, so only columns with at most 6 decimal places agree.
+DECIMAL_PLACES = 6
 
 
 def scalar(field: FieldSpec, path: str, utc_connection: bool) -> Any:
@@ -169,6 +199,11 @@ def scalar(field: FieldSpec, path: str, utc_connection: bool) -> Any:
         if not (settings.USE_TZ and utc_connection):
             raise Unsupported(f"{field.name}: datetimes outside UTC")
         return datetime_wire(value)
+    if kind is field_types.TIME and column == "TimeField":
+        return time_wire(value)
+    if (kind is field_types.DECIMAL and column == "DecimalField"
+            and (getattr(django_field, "decimal_places", None) or 0) <= DECIMAL_PLACES):
+        return SQL("({0})::text", value)
     if column in _AS_IS.get(kind.name, ()) and field.encode is None:
         return value
     raise Unsupported(f"{field.name}: {kind.name} ({column})")

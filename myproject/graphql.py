@@ -8,7 +8,6 @@ from typing import Any
 
 import strawberry
 import strawberry_django
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Length
@@ -68,13 +67,14 @@ api_graphql.register_task(export_published_articles, permission="myproject.view_
 # the derived Query and Mutation, read through the same permissions (api_graphql.handwritten).
 @strawberry_django.type(Tag)
 class TagUsage:
-    """A tag and how many articles carry it (a strawberry_django type of our own)."""
+    """A tag and how many published articles carry it (a strawberry_django type of our own;
+    its resolver decides what it counts: drafts are not public, so they are not counted)."""
 
     name: strawberry.auto
 
     @strawberry_django.field
     def uses(self) -> int:
-        return self.articles.count()  # type: ignore[attr-defined]
+        return self.articles.filter(published=True).count()  # type: ignore[attr-defined]
 
 
 @api_graphql.register_query
@@ -90,18 +90,17 @@ class BlogQuery:
         ).order_by("-visible_comments", "-created_at", "-pk")[:limit]
 
     #: strawberry_django's own list field: the query set it builds is narrowed too.
-    tag_usage: list[TagUsage] = strawberry_django.field(description="Every tag with its use count.")
+    tag_usage: list[TagUsage] = strawberry_django.field(
+        description="Every tag with the number of published articles carrying it.")
 
 
 @api_graphql.register_mutation
 @strawberry.type
 class BlogMutation:
     @strawberry.mutation(description="Publish every draft whose title contains the text, in "
-                                     "one transaction; needs myproject.change_article.")
-    def publish_drafts(self, info: strawberry.Info,
-                       title_contains: str) -> list[api_graphql.model_type(Article)]:  # type: ignore[valid-type]
-        if not info.context.user.has_perm("myproject.change_article"):
-            raise PermissionDenied("You may not publish articles.")
+                                     "one transaction; needs myproject.change_article.",
+                         permission_classes=[api_graphql.requires("myproject.change_article")])
+    def publish_drafts(self, title_contains: str) -> list[api_graphql.model_type(Article)]:  # type: ignore[valid-type]
         with transaction.atomic():
             drafts = list(Article.objects.filter(title__icontains=title_contains,
                                                  published=False).order_by("pk"))

@@ -9,11 +9,12 @@ DELETED) with :mod:`realtime.matching`. Payloads are serialized once per group.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.db import InterfaceError, OperationalError
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 
 from api_graphql import encoding
 from api_graphql.context import RequestContext
@@ -107,19 +108,21 @@ def marker(group: SubscriptionGroup, op: str, seq: int) -> str:
 
 
 def _matched_before(group: SubscriptionGroup, condition: Condition, event: ChangeEvent,
-                    gone: bool) -> bool:
+                    before: Before) -> bool:
+    """Whether the object matched just before ``event``, given what it was then."""
     model = group.spec.model
+    gone = before.gone
     if not condition.q:
         # Without a condition nothing can leave it: an object not found was deleted,
         # and its DELETED event follows.
         return gone
-    if event.previous is None:
+    if before.previous is None:
         # What it was is unknown: LEFT if the subscriber may see it now.
         return restrict(model._default_manager.filter(pk=event.pk), condition.rule).exists()
     relations = group.spec.relations
     changed_relations = frozenset(
-        relations[name].query_name for name in event.changed_fields or () if name in relations)
-    rewritten = as_of(model, condition.q, event.previous, gone, changed_relations)
+        relations[name].query_name for name in before.changed if name in relations)
+    rewritten = as_of(model, condition.q, before.previous, gone, changed_relations)
     if gone:
         # Only literals are left: evaluate them on any one row, the event's own stream
         # position (it exists: the event was sequenced).
@@ -127,11 +130,83 @@ def _matched_before(group: SubscriptionGroup, condition: Condition, event: Chang
     return model._default_manager.filter(pk=event.pk).filter(rewritten).exists()
 
 
-def render_events(group: SubscriptionGroup, events: list[ChangeEvent]) -> list[tuple[int, str]]:
+@dataclass(frozen=True)
+class Before:
+    """What an object was just before a change: ``previous`` (attname -> value) for the
+    columns known, the others as they are now; every column when it is ``gone`` since;
+    ``changed``: the fields and relations that changed meanwhile (a relation's old
+    members are unknown). ``previous`` None: unknown."""
+
+    previous: dict[str, Any] | None
+    changed: frozenset[str]
+    gone: bool
+
+
+def _own(event: ChangeEvent) -> Before:
+    """What the event itself says: right for a DELETED (the whole row), and for an
+    UPDATED while nothing changed the object after it."""
+    return Before(event.previous, frozenset(event.changed_fields or ()), event.op == DELETED)
+
+
+class History:
+    """Per UPDATED event of a batch, what its object was just before it, from the
+    object's later changes in the outbox (in this batch or after it: the row may have
+    changed again, or be gone, by the time the batch is rendered). Each later change
+    holds what the object was before it, so the first one per column says what the
+    column was right after this event; a DELETED's previous values are the whole row.
+    Read once per batch, for every group, and only if an update needs it."""
+
+    def __init__(self, events: list[ChangeEvent]) -> None:
+        self.events = events
+        self._before: dict[int, Before] | None = None
+
+    def before(self, event: ChangeEvent) -> Before:
+        if self._before is None:
+            self._before = self._read()
+        return self._before.get(event.seq, _own(event))
+
+    def _read(self) -> dict[int, Before]:
+        updates = [e for e in self.events if e.op == UPDATED and e.previous is not None]
+        if not updates:
+            return {}
+        label = updates[0].model
+        # The stored keys (a UUID's may differ from the event's), per seq.
+        stored = dict(ChangeRecord.objects.filter(model=label, seq__in=[e.seq for e in updates])
+                      .values_list("seq", "object_pk"))
+        first = min(e.seq for e in updates)
+        later = (ChangeRecord.objects.filter(model=label, object_pk__in=set(stored.values()))
+                 .filter(Q(seq__gt=first) | Q(seq__isnull=True))
+                 .order_by(F("seq").asc(nulls_last=True), "id")
+                 .values_list("object_pk", "seq", "op", "changed_fields", "previous"))
+        changes: dict[str, list[tuple[int | None, str, Any, Any]]] = {}
+        for object_pk, seq, op, changed, previous in later:
+            changes.setdefault(object_pk, []).append((seq, op, changed, previous))
+        result = {}
+        for event in updates:
+            state: dict[str, Any] = {}
+            touched = set(event.changed_fields or ())
+            gone = False
+            for seq, op, changed, previous in changes.get(stored.get(event.seq, ""), ()):
+                if seq is not None and seq <= event.seq:
+                    continue
+                for name, value in (previous or {}).items():
+                    state.setdefault(name, value)
+                touched.update(changed or ())
+                if op == DELETED:
+                    gone = True
+                    break
+            result[event.seq] = Before({**state, **(event.previous or {})}, frozenset(touched),
+                                       gone)
+        return result
+
+
+def render_events(group: SubscriptionGroup, events: list[ChangeEvent],
+                  history: History | None = None) -> list[tuple[int, str]]:
     """The payloads of one group for a batch of events, in seq order."""
     condition: Condition = group.condition
     if not condition.readable:
         return []
+    history = history or History(events)
     spec, reader = group.spec, group.context.reader
     wanted = {e.pk for e in events if e.op in (CREATED, UPDATED)}
     found: dict[str, dict[str, Any]] = {}
@@ -143,7 +218,10 @@ def render_events(group: SubscriptionGroup, events: list[ChangeEvent]) -> list[t
         fetched = reader.nodes(spec, qs, _node_children(group.selection))
         for pk, node in fetched.keyed(spec.pk.attname).items():
             found[str(pk)] = node
-    deleted_later = {e.pk for e in events if e.op == DELETED}
+    # An object deleted in the batch while it matched gets its DELETED; a LEFT before
+    # it would say the same twice.
+    deleted = {e.pk for e in events if e.op == DELETED
+               and _matched_before(group, condition, e, _own(e))}
     result = []
     for event in events:
         if event.op in (CREATED, UPDATED):
@@ -151,11 +229,11 @@ def render_events(group: SubscriptionGroup, events: list[ChangeEvent]) -> list[t
             if found_node is not None:
                 result.append((event.seq, payload(group, event.op, event.seq, event.pk,
                                                   found_node, event.changed_fields)))
-            elif (event.op == UPDATED and event.pk not in deleted_later
-                  and _matched_before(group, condition, event, gone=False)):
+            elif (event.op == UPDATED and event.pk not in deleted
+                  and _matched_before(group, condition, event, history.before(event))):
                 result.append((event.seq, payload(group, LEFT, event.seq, event.pk, None,
                                                   event.changed_fields)))
-        elif event.op == DELETED and _matched_before(group, condition, event, gone=True):
+        elif event.op == DELETED and event.pk in deleted:
             result.append((event.seq, payload(group, DELETED, event.seq, event.pk)))
     return result
 
@@ -166,9 +244,10 @@ def render_groups(groups: list[SubscriptionGroup], events: list[ChangeEvent]
     an error and can resubscribe), so one bad group never stalls the stream. A lost
     database connection fails every group alike: it is raised, for the hub to retry."""
     result: list[tuple[SubscriptionGroup, list[tuple[int, str]] | None]] = []
+    history = History(events)
     for group in groups:
         try:
-            result.append((group, render_events(group, events)))
+            result.append((group, render_events(group, events, history)))
         except (OperationalError, InterfaceError):
             raise
         except Exception:

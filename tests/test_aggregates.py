@@ -114,3 +114,19 @@ def test_an_aggregate_over_a_hidden_field_is_an_error(admin: Any, articles: list
     assert "Cannot query field 'content'" in result["errors"][0]["message"]
     bad = admin("{ article_group_by(by: [content]) { count } }")
     assert "content" in bad["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("arguments", "says"), [
+    ("by: []", "group_by needs one or more distinct fields in 'by'."),
+    ("by: [published, published]", "group_by needs one or more distinct fields in 'by'."),
+    ("by: [reading_time]", "reading_time"),
+    ('by: [published], limit: "ten"', "Int cannot represent"),
+    ("by: [published], limit: -1", "limit"),
+])
+def test_bad_group_by_input_is_a_clear_error(admin: Any, articles: list[Article], arguments: str,
+                                             says: str) -> None:
+    result = admin(f"{{ article_group_by({arguments}) {{ count }} }}")
+    assert not (result.get("data") or {}).get("article_group_by"), result
+    assert says in result["errors"][0]["message"], result
+    # A validation error (no code) or the resolver's BAD_USER_INPUT: never an internal error.
+    assert result["errors"][0].get("extensions", {}).get("code") in {None, "BAD_USER_INPUT"}

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
+from django.db.models.functions import Lower
 from graphql import GraphQLInputObjectType, get_named_type
 
-from api_graphql.manifest import build_manifest
+from api_graphql.manifest import _ordering, build_manifest
 from api_graphql.schema import get_schema
 
 
@@ -42,6 +45,22 @@ def test_many_to_many_both_ways(manifest: dict[str, Any]) -> None:
     assert (tags["kind"], tags["target"], tags["reverse"]) == ("m2m", "myproject.tag", "articles")
     assert (articles["kind"], articles["target"], articles["reverse"]) == (
         "m2m", "myproject.article", "tags")
+
+
+def test_meta_ordering_as_order_keys(manifest: dict[str, Any]) -> None:
+    # What an unordered queryset's rows come in: last() reverses it, qs.live() keeps it.
+    assert model(manifest, "myproject.article")["ordering"] == ["-created_at"]
+    assert model(manifest, "myproject.user")["ordering"] == []
+
+
+def test_meta_ordering_that_no_key_names_is_null() -> None:
+    def spec(*ordering: Any) -> Any:
+        meta = SimpleNamespace(ordering=list(ordering))
+        return SimpleNamespace(model=SimpleNamespace(_meta=meta))
+
+    assert _ordering(spec(F("title").desc(), "pk", "?")) == ["-title", "pk"]
+    assert _ordering(spec("title", Lower("title"))) is None
+    assert _ordering(spec(F("title").asc(nulls_last=True))) is None
 
 
 def test_lookups_and_transforms_follow_the_field_kind(manifest: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -78,8 +79,11 @@ def data() -> dict[str, Any]:
     Place.objects.create(name="Park")
     Scalars.objects.create(char="a", integer=3, big=2**40, boolean=True, kind="a-b", level=2,
                            date=datetime.date(2020, 1, 2), uuid=uuid.uuid4(),
-                           datetime=timezone.now(), floating=0.1)
-    Scalars.objects.create(char="b", kind="", level=1)
+                           datetime=timezone.now(), floating=0.1, decimal=Decimal("12.50"),
+                           time=datetime.time(14, 40, 9, 22887))
+    Scalars.objects.create(char="b", kind="", level=1, decimal=Decimal("0.00"),
+                           time=datetime.time(1, 2, 3))
+    Scalars.objects.create(char="c", decimal=Decimal("-0.01"), time=datetime.time(0, 0))
     return {"articles": articles}
 
 
@@ -113,7 +117,8 @@ DOCUMENTS = [
      "{ name } } } }"),
     "{ book_list(ordering: [{writer: {name: DESC}}]) { title writer { name } co_writers_count } }",
     # Scalars: some compiled (ints, text, booleans, dates, UUIDs, enums), some not.
-    "{ scalars_list { id char integer big boolean kind level date uuid datetime } }",
+    ("{ scalars_list { id char integer big boolean kind level date uuid datetime decimal "
+     "time } }"),
     "{ scalars_list { id floating } }",
     "query($pk: ID!) { article(pk: $pk) { title tags { name } } }",
 ]
@@ -171,6 +176,24 @@ def test_a_compiled_read_is_one_statement_and_compiled_once(data: dict[str, Any]
         compiled_before = len(compiled._statements)
         assert _body(user, query, None) == first
         assert len(compiled._statements) == compiled_before
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the database builds JSON on PostgreSQL only")
+def test_one_statement_serves_every_key_of_a_get(data: dict[str, Any], make_user: Any) -> None:
+    """``article(pk: $pk)``: the key is a parameter of the statement, not part of it."""
+    user = make_user("root", superuser=True)
+    query = "query($pk: ID!) { article(pk: $pk) { id title tags { name } } }"
+    keys = [str(a.pk) for a in data["articles"]] + ["999999"]
+    with _settings(False):
+        wanted = [_body(user, query, {"pk": key}) for key in keys]
+    with _settings(True):
+        _body(user, query, {"pk": keys[0]})
+        compiled_before = len(compiled._statements)
+        with CaptureQueriesContext(connection) as queries:
+            got = [_body(user, query, {"pk": key}) for key in keys]
+        assert len(compiled._statements) == compiled_before
+    assert got == wanted
+    assert len([q for q in queries if "json_build_object" in q["sql"]]) == len(keys)
 
 
 @pytest.mark.skipif(not POSTGRES, reason="the database builds JSON on PostgreSQL only")

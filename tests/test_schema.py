@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -31,6 +33,28 @@ def test_sdl_matches_the_snapshot() -> None:
     if os.environ.get("UPDATE_SNAPSHOTS"):
         SNAPSHOT.write_text(sdl)
     assert sdl == SNAPSHOT.read_text()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_build_leaves_the_cyclic_collector_as_it_found_it(enabled: bool) -> None:
+    """The build pauses the collector (schema._cyclic_collector_paused): a process's own
+    choice stands after it, whether the build succeeds or fails."""
+    from api_graphql.registry import ExposureRegistry
+
+    class Broken(ExposureRegistry):
+        def exposed_models(self) -> list[Any]:
+            raise RuntimeError("a registry that fails")
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert build_schema().sdl() == SNAPSHOT.read_text()
+        assert gc.isenabled() is enabled
+        with pytest.raises(RuntimeError, match="a registry that fails"):
+            build_schema(Broken())
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_every_model_is_exposed_except_the_deny_list() -> None:

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connections, models
 from django.db.models import F, Q
-from django.test import Client
+from django.test import Client, override_settings
 from graphql import GraphQLObjectType, GraphQLUnionType
 from graphql import build_schema as parse_sdl
 from hypothesis import HealthCheck, Phase, given, settings
@@ -62,14 +63,24 @@ class API:
         self.client.force_login(get_user_model().objects.get(username="corpus-root"))
 
     def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.client.post("/graphql", json.dumps({"query": query,
-                                                            "variables": variables}),
-                                    content_type="application/json")
+        response = self.post(query, variables)
+        if connections["default"].vendor == "postgresql":
+            # Both read paths: compiled reads (the database writes the JSON) and the
+            # reader must answer the same bytes (api_graphql.compiled).
+            with override_settings(API_GRAPHQL={**django_settings.API_GRAPHQL,
+                                                "COMPILED_READS": False,
+                                                "RESULT_CACHE": False}):
+                reader = self.post(query, variables)
+            assert reader.content == response.content, (query, variables)
         assert response.status_code == 200, response.content[:2000]
         assert response["Content-Type"].startswith("application/json")
         body: dict[str, Any] = response.json()
         assert "errors" not in body, (query, variables, body["errors"])
         return body["data"]  # type: ignore[no-any-return]
+
+    def post(self, query: str, variables: dict[str, Any] | None) -> Any:
+        return self.client.post("/graphql", json.dumps({"query": query, "variables": variables}),
+                                content_type="application/json")
 
 
 @pytest.fixture

@@ -22,3 +22,4 @@ export type {
 } from './types.js';
 export { defineTask, FINAL_STATES, TaskFailed, TaskRunHandle, type Task, type TaskRunState, type TaskSpec, type TaskState } from './tasks.js';
 export { urlFunction, type UrlFunction, type UrlParam } from './urls.js';
+export { defineOperation, type CallOptions, type Operation, type OperationSpec } from './operations.js';

@@ -70,11 +70,17 @@ interface State {
   distinct: boolean;
   /** Rows already fetched with a parent (a prefetched relation's `all()`). */
   cache: readonly unknown[] | null;
+  /**
+   * The next filter() or exclude() joins the last filter, as one call: a relation
+   * manager's own filter (Django's `_next_is_sticky()`), so `tag.articles.filter(
+   * {tags__name: ...})` is about the tag the manager is for.
+   */
+  sticky: boolean;
 }
 
 const EMPTY: State = {
   scopes: [], filters: [], ordering: [], offset: undefined, limit: undefined, fields: null, related: {}, distinct: false,
-  cache: null,
+  cache: null, sticky: false,
 };
 
 /** Where a queryset runs: the model, the schema it belongs to, and (maybe) a client. */
@@ -152,6 +158,11 @@ function hydrate(binding: Binding, row: Raw, tree: RelatedTree): object {
   return instance;
 }
 
+/** A row of ``model`` read by other means (a hand-written field) as an instance. */
+export function instanceOf(schema: SchemaMeta, model: ModelMeta, row: Raw, client: Client | null): object {
+  return hydrate({ schema, model, client }, row, {});
+}
+
 /**
  * A to-many relation fetched with its parent holds at most NESTED_PAGE rows and
  * its count; where the count says more exist, read them all (in the same order).
@@ -216,7 +227,14 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   }
 
   private copy<R = Row>(changes: Partial<State>): Scoped<T, R> {
-    return new QuerySet<T, R>(this.binding, { ...this.state, cache: null, ...changes }) as Scoped<T, R>;
+    return new QuerySet<T, R>(this.binding, { ...this.state, cache: null, sticky: false, ...changes }) as Scoped<T, R>;
+  }
+
+  /** `filter` as the next filter of the chain, or within the last one when that is sticky. */
+  private chained(filter: FilterInput): Scoped<T, Row> {
+    const { filters, sticky } = this.state;
+    if (!sticky || filters.length === 0) return this.copy({ filters: [...filters, filter] });
+    return this.copy({ filters: [...filters.slice(0, -1), { AND: [filters.at(-1)!, filter] }] });
   }
 
   /** The model's metadata (Django's `qs.model`). */
@@ -234,13 +252,13 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
    */
   filter(...conditions: Condition<T>[]): Scoped<T, Row> {
     if (conditions.length === 0) return this as Scoped<T, Row>;
-    return this.copy({ filters: [...this.state.filters, this.conditions(conditions)] });
+    return this.chained(this.conditions(conditions));
   }
 
   /** Rows NOT matching all of the conditions together. */
   exclude(...conditions: Condition<T>[]): Scoped<T, Row> {
     if (conditions.length === 0) return this as Scoped<T, Row>;
-    return this.copy({ filters: [...this.state.filters, { NOT: this.conditions(conditions) }] });
+    return this.chained({ NOT: this.conditions(conditions) });
   }
 
   /** A raw GraphQL filter input: `where({OR: [{...}, {...}]})`. */
@@ -319,10 +337,15 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   }
 
   /** The combined filter input (undefined when unfiltered). */
+  /**
+   * One filter per filter()/exclude() call, chained as Django chains them: each call
+   * may match another row of a to-many relation (CHAIN), where the conditions of one
+   * call are about the same row (AND).
+   */
   protected filterInput(): FilterInput | undefined {
     const { filters } = this.state;
     if (filters.length === 0) return undefined;
-    return filters.length === 1 ? filters[0] : { AND: filters };
+    return filters.length === 1 ? filters[0] : { CHAIN: filters };
   }
 
   /** The selection of one row, with `nested` rows per to-many relation. */
@@ -446,9 +469,10 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
     return rows[0] ?? null;
   }
 
-  /** The last row: the order reversed (pk descending when unordered), or null. */
+  /** The last row: the order reversed (the model's default order when unordered), or null. */
   async last(): Promise<Row | null> {
-    const ordering = this.state.ordering.length ? this.state.ordering : [{ [this.model.pk]: 'ASC' }];
+    // With the pk the server breaks ties by: the last row of the list, not of a tie.
+    const ordering = [...this.order('last()'), { [this.model.pk]: 'ASC' }];
     const reversed = ordering.map((item) => reverseOrder(item));
     const rows = await this.copy<Row>({ ordering: reversed, offset: undefined, limit: 1 }).fetch();
     return rows[0] ?? null;
@@ -603,13 +627,26 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
    */
   live(options: LiveQueryOptions<Row> = {}): LiveQuerySet<Row> {
     const { schema, model } = this.binding;
-    const { ordering, offset, limit } = this.state;
+    const { offset, limit } = this.state;
     return new LiveQuerySet<Row>({
-      schema, model, ordering, offset, limit, client: clientOf(this.binding),
+      schema, model, ordering: this.order('live()'), offset, limit, client: clientOf(this.binding),
       key: JSON.stringify(this.toGraphQL()),
       rows: (count) => this.copy<Row>({ offset: undefined, limit: count }).fetch(),
       subscribe: (handlers) => this.subscribe(handlers),
     }, options);
+  }
+
+  /**
+   * The order the server reads rows in: order_by()'s, else the model's Meta.ordering
+   * (as Django's); the server breaks ties by the pk either way.
+   */
+  private order(operation: string): OrderInput[] {
+    if (this.state.ordering.length) return this.state.ordering;
+    const keys = this.model.ordering;
+    if (keys === null) {
+      throw new TypeError(`${this.model.name}'s Meta.ordering holds an expression: give ${operation} an order_by().`);
+    }
+    return keys.map((key) => compileOrder(this.binding.schema, this.model, key));
   }
 
   private bulkFilter(operation: string): FilterInput | undefined {
@@ -882,7 +919,7 @@ export class RelatedManager<T extends ModelTypes> extends Manager<T> {
   protected override base(): Scoped<T> {
     const relation = this.owner.model.relations[this.accessor]!;
     const back = { [relation.reverse!]: { [this.owner.model.pk]: { exact: this.ownerPk } } };
-    return new QuerySet<T>(this.binding).where(back as T['where']);
+    return new QuerySet<T>(this.binding, { ...EMPTY, filters: [back], sticky: true }) as Scoped<T>;
   }
 
   /** Reverse foreign key: create a row pointing at the owner (`user.article_set.create({...})`). */

@@ -122,6 +122,11 @@ export interface ModelMeta {
   pk: string;
   /** Meta.get_latest_by, as order keys. */
   latestBy: readonly string[];
+  /**
+   * Meta.ordering, as order keys: the order of a queryset without order_by().
+   * null when it holds an expression no key names.
+   */
+  ordering: readonly string[] | null;
   /** Column -> its lookup set name. */
   fields: Readonly<Record<string, string>>;
   /** Columns whose value is a `File {name url}` object. */

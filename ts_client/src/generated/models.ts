@@ -26,6 +26,7 @@ export interface ArticleFilter {
   author?: UserFilter | null;
   title_length?: IntFilter | null;
   AND?: Array<ArticleFilter> | null;
+  CHAIN?: Array<ArticleFilter> | null;
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
 }
@@ -87,6 +88,7 @@ export interface CommentFilter {
   article?: ArticleFilter | null;
   author?: UserFilter | null;
   AND?: Array<CommentFilter> | null;
+  CHAIN?: Array<CommentFilter> | null;
   OR?: Array<CommentFilter> | null;
   NOT?: CommentFilter | null;
 }
@@ -194,6 +196,7 @@ export interface ProfileFilter {
   role?: ProfileRoleFilter | null;
   user?: UserFilter | null;
   AND?: Array<ProfileFilter> | null;
+  CHAIN?: Array<ProfileFilter> | null;
   OR?: Array<ProfileFilter> | null;
   NOT?: ProfileFilter | null;
 }
@@ -252,6 +255,7 @@ export interface TagFilter {
   name?: StringFilter | null;
   articles?: ArticleFilter | null;
   AND?: Array<TagFilter> | null;
+  CHAIN?: Array<TagFilter> | null;
   OR?: Array<TagFilter> | null;
   NOT?: TagFilter | null;
 }
@@ -286,6 +290,7 @@ export interface TaskRunFilter {
   finished_at?: DateTimeFilter | null;
   updated_at?: DateTimeFilter | null;
   AND?: Array<TaskRunFilter> | null;
+  CHAIN?: Array<TaskRunFilter> | null;
   OR?: Array<TaskRunFilter> | null;
   NOT?: TaskRunFilter | null;
 }
@@ -328,6 +333,7 @@ export interface UserFilter {
   comment_set?: CommentFilter | null;
   profile?: ProfileFilter | null;
   AND?: Array<UserFilter> | null;
+  CHAIN?: Array<UserFilter> | null;
   OR?: Array<UserFilter> | null;
   NOT?: UserFilter | null;
 }
@@ -1039,6 +1045,10 @@ export const schema: SchemaMeta = {
       "name": "TaskRun",
       "pk": "id",
       "latestBy": [],
+      "ordering": [
+        "-created_at",
+        "-id"
+      ],
       "fields": {
         "id": "ID",
         "task_id": "String",
@@ -1081,6 +1091,7 @@ export const schema: SchemaMeta = {
       "name": "User",
       "pk": "id",
       "latestBy": [],
+      "ordering": [],
       "fields": {
         "id": "ID",
         "email": "String",
@@ -1147,6 +1158,9 @@ export const schema: SchemaMeta = {
       "name": "Article",
       "pk": "id",
       "latestBy": [],
+      "ordering": [
+        "-created_at"
+      ],
       "fields": {
         "id": "ID",
         "title": "String",
@@ -1247,6 +1261,7 @@ export const schema: SchemaMeta = {
       "name": "Tag",
       "pk": "id",
       "latestBy": [],
+      "ordering": [],
       "fields": {
         "id": "ID",
         "name": "String"
@@ -1294,6 +1309,9 @@ export const schema: SchemaMeta = {
       "name": "Comment",
       "pk": "id",
       "latestBy": [],
+      "ordering": [
+        "created_at"
+      ],
       "fields": {
         "id": "ID",
         "article_id": "ID",
@@ -1353,6 +1371,7 @@ export const schema: SchemaMeta = {
       "name": "Profile",
       "pk": "id",
       "latestBy": [],
+      "ordering": [],
       "fields": {
         "id": "ID",
         "user_id": "ID",

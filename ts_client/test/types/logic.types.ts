@@ -5,6 +5,7 @@
  */
 import { expectTypeOf } from 'vitest';
 import { Article } from '../../src/generated/models.js';
+import { operations } from '../../src/generated/operations.js';
 import { Avg, Count, Max, StdDev, Sum } from '../../src/index.js';
 
 export async function computedChecks(): Promise<void> {
@@ -81,4 +82,18 @@ export async function groupChecks(): Promise<void> {
   void Article.objects.all().annotate({ n: Count() });
   // @ts-expect-error the aggregates are checked as in aggregate(): a date has no sum
   void Article.objects.values('author_id').annotate({ bad: Sum('created_at') });
+}
+
+export async function handwrittenChecks(): Promise<void> {
+  // Hand-written root fields (register_query / register_mutation) are typed functions.
+  expectTypeOf(await operations.trending_articles({ limit: 3 })).toEqualTypeOf<Array<Article>>();
+  expectTypeOf(await operations.trending_articles()).toEqualTypeOf<Array<Article>>();
+  expectTypeOf(await operations.tag_usage()).toEqualTypeOf<Array<{ name: string; uses: number }>>();
+  expectTypeOf(await operations.publish_drafts({ title_contains: 'x' })).toEqualTypeOf<Array<Article>>();
+  // @ts-expect-error title_contains is required
+  void operations.publish_drafts();
+  // @ts-expect-error limit is an Int
+  void operations.trending_articles({ limit: 'three' });
+  // @ts-expect-error no such argument
+  void operations.trending_articles({ size: 3 });
 }

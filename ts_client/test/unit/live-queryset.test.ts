@@ -26,7 +26,7 @@ interface Row {
 }
 
 const MODEL: ModelMeta = {
-  name: 'Item', pk: 'id', latestBy: [], files: [], relations: {},
+  name: 'Item', pk: 'id', latestBy: [], ordering: [], files: [], relations: {},
   fields: { id: 'ID', title: 'String', rank: 'Int', flag: 'Boolean' },
   roots: {}, inputs: { filter: 'ItemFilter', order: 'ItemOrder' },
 };
