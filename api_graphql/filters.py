@@ -3,8 +3,12 @@
 ``{title: {icontains: "django"}, author: {username: {exact: "ada"}}, OR: [...]}``
 means ``Q(title__icontains="django") & Q(author__username__exact="ada") & (...)``.
 The fields of one object, ``AND`` and ``NOT`` combine with AND; ``OR`` lists
-alternatives. Filtering through a relation needs read permission on its target,
-and only the target rows the user may read can match.
+alternatives. All of that is one ``filter()`` call, whose conditions on a to-many
+relation are about the same related row; ``CHAIN`` lists filters applied one after
+the other, as Django's ``filter(...).filter(...)``, where each one may match another
+related row (``CHAIN: [{tags: {name: "a"}}, {tags: {name: "b"}}]``: tagged both).
+Filtering through a relation needs read permission on its target, and only the
+target rows the user may read can match.
 """
 
 from __future__ import annotations
@@ -93,6 +97,7 @@ def build_model_filter(spec: ModelSpec, graph: ModelGraph) -> None:
             fields[computed.name] = type_factory.ref(kind_filter) | None
     own = type_factory.ref(spec.filter_name)
     fields["AND"] = type_factory.list_of(own) | None
+    fields["CHAIN"] = type_factory.list_of(own) | None
     fields["OR"] = type_factory.list_of(own) | None
     fields["NOT"] = own | None
     type_factory.input_type(
@@ -141,6 +146,8 @@ class FilterCompiler:
                 continue
             if key == "AND":
                 parts.extend(self._object(spec, sub, prefix, depth + 1) for sub in item)
+            elif key == "CHAIN":
+                parts.extend(self._chained(spec, sub, prefix, depth + 1) for sub in item)
             elif key == "OR":
                 if item:
                     alternatives = [self._object(spec, sub, prefix, depth + 1) for sub in item]
@@ -159,6 +166,18 @@ class FilterCompiler:
             else:
                 raise GraphQLUserError(f"{spec.filter_name} has no field '{key}'.")
         return functools.reduce(operator.and_, parts, Q())
+
+    def _chained(self, spec: ModelSpec, value: dict[str, Any], prefix: str, depth: int) -> Q:
+        """One filter of a CHAIN. Django joins a to-many relation again for each
+        filter() call; one Q cannot, so a filter that crosses one is a subquery on the
+        pk (which also repeats no row). Any other is the plain condition."""
+        outer, self.crosses_many = self.crosses_many, False
+        q = self._object(spec, value, prefix, depth)
+        if self.crosses_many:
+            rows = spec.model._base_manager.filter(self._object(spec, value, "", depth))
+            q = Q((f"{prefix}pk__in", rows.values("pk")))
+        self.crosses_many = outer
+        return q
 
     def _relation(self, relation: RelationSpec, value: dict[str, Any], prefix: str,
                   depth: int) -> Q:

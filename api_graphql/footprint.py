@@ -223,7 +223,7 @@ class FootprintBuilder:
         if not isinstance(value, dict):
             return
         for key, item in value.items():
-            if key in ("AND", "OR"):
+            if key in ("AND", "OR", "CHAIN"):
                 for sub in item or ():
                     self._filter_names(spec, sub, found)
             elif key == "NOT":

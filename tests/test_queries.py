@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
@@ -105,6 +106,52 @@ def test_lookups_through_relations_and_boolean_combinations(admin_gql: Any,
                    "content": {"isnull": False}, "title": {"lt": "Article 2"}}) == ["Article 1"]
     assert titles({"id": {"range": [str(articles[1].pk), str(articles[2].pk)]}}) == [
         "Article 1", "Article 2"]
+
+
+def test_chained_filters_join_a_to_many_relation_again_as_django_does(
+        admin_gql: Any, blog: dict[str, Any]) -> None:
+    """CHAIN is Django's filter(...).filter(...): each filter may match another row of a
+    to-many relation; AND is one filter() call, about the same row. Both as the ORM says."""
+    python, _, _ = blog["tags"]
+    articles = blog["articles"]
+    articles[2].tags.add(python)  # article 2: rust and python; article 1: python and django
+
+    def pks(filters: dict[str, Any], model: str = "article") -> list[int]:
+        name = model.capitalize()
+        result = admin_gql(f"query($f: {name}Filter) {{ {model}_list(filters: $f, "
+                           "ordering: [{id: ASC}]) { id } }", {"f": filters})
+        assert "errors" not in result, result
+        return [int(row["id"]) for row in result["data"][f"{model}_list"]]
+
+    def orm(qs: Any) -> list[int]:
+        return list(qs.order_by("id").values_list("id", flat=True))
+
+    def tag(name: str) -> dict[str, Any]:
+        return {"tags": {"name": {"exact": name}}}
+
+    def comment(body: str) -> dict[str, Any]:
+        return {"comment_set": {"body": {"exact": body}}}
+
+    chained = Article.objects.filter(tags__name="python").filter(tags__name="rust")
+    assert pks({"CHAIN": [tag("python"), tag("rust")]}) == orm(chained) == [articles[2].pk]
+    together = Article.objects.filter(Q(tags__name="python") & Q(tags__name="rust"))
+    assert pks({"AND": [tag("python"), tag("rust")]}) == orm(together) == []
+    # A reverse foreign key: article 1 has comments c0 and c1, article 2 c0 to c2.
+    chained = Article.objects.filter(comment__body="c0").filter(comment__body="c1")
+    assert pks({"CHAIN": [comment("c0"), comment("c1")]}) == orm(chained) == [
+        articles[1].pk, articles[2].pk]
+    assert pks({"AND": [comment("c0"), comment("c1")]}) == []
+    # With exclude(), a NOT in the chain; and filters that cross nothing to-many.
+    chained = Article.objects.filter(tags__name="python").exclude(tags__name="rust")
+    assert pks({"CHAIN": [tag("python"), {"NOT": tag("rust")}]}) == orm(chained) == [
+        articles[1].pk]
+    plain = Article.objects.filter(published=True).filter(title__startswith="Article")
+    assert pks({"CHAIN": [{"published": {"exact": True}},
+                          {"title": {"startswith": "Article"}}]}) == orm(plain)
+    # Inside a relation: users with an article tagged both (in two filters).
+    both = Article.objects.filter(tags__name="python").filter(tags__name="rust")
+    assert pks({"article_set": {"CHAIN": [tag("python"), tag("rust")]}}, "user") == orm(
+        User.objects.filter(article__in=both).distinct()) == [articles[2].author_id]
 
 
 def test_ordering_by_several_fields_and_related_fields(admin_gql: Any,

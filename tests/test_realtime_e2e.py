@@ -209,6 +209,31 @@ def test_left_when_the_row_changed_again_before_the_batch_is_rendered(
     asyncio.run(scenario())
 
 
+def test_a_chained_filter_across_a_relation_sends_left(server: DaphneServer,
+                                                       author: User) -> None:
+    """CHAIN across a many-to-many relation is a subquery (api_graphql/filters.py):
+    untagging an article is a LEFT for it, as for the filter without the chain."""
+
+    async def scenario() -> None:
+        chain = {"CHAIN": [{"title": {"startswith": "News"}}, {"tags": {"name": {"exact": "go"}}}]}
+        socket, ready = await subscribe(server, filters=chain)
+        assert ready["op"] == "READY"
+        shell("from django.db import transaction\nwith transaction.atomic():\n"
+              f" a = Article.objects.create(title='News', content='c', author_id={author.pk},"
+              " published=True)\n a.tags.add(Tag.objects.create(name='go'))")
+        created = await socket.event("a", "article_changes")
+        assert created["op"] == "CREATED"
+        tagged = await socket.event("a", "article_changes")  # the many-to-many row's event
+        assert (tagged["op"], tagged["pk"], tagged["changed_fields"]) == (
+            "UPDATED", created["pk"], ["tags"])
+        shell(f"Article.objects.get(pk={created['pk']}).tags.clear()")
+        event = await socket.event("a", "article_changes")
+        assert (event["op"], event["pk"]) == ("LEFT", created["pk"])
+        await socket.close()
+
+    asyncio.run(scenario())
+
+
 def test_events_respect_the_subscribers_permissions(server: DaphneServer, root: Any,
                                                     make_user: Any, author: User) -> None:
     viewer = make_user("viewer", actions=("view",))

@@ -70,11 +70,17 @@ interface State {
   distinct: boolean;
   /** Rows already fetched with a parent (a prefetched relation's `all()`). */
   cache: readonly unknown[] | null;
+  /**
+   * The next filter() or exclude() joins the last filter, as one call: a relation
+   * manager's own filter (Django's `_next_is_sticky()`), so `tag.articles.filter(
+   * {tags__name: ...})` is about the tag the manager is for.
+   */
+  sticky: boolean;
 }
 
 const EMPTY: State = {
   scopes: [], filters: [], ordering: [], offset: undefined, limit: undefined, fields: null, related: {}, distinct: false,
-  cache: null,
+  cache: null, sticky: false,
 };
 
 /** Where a queryset runs: the model, the schema it belongs to, and (maybe) a client. */
@@ -221,7 +227,14 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   }
 
   private copy<R = Row>(changes: Partial<State>): Scoped<T, R> {
-    return new QuerySet<T, R>(this.binding, { ...this.state, cache: null, ...changes }) as Scoped<T, R>;
+    return new QuerySet<T, R>(this.binding, { ...this.state, cache: null, sticky: false, ...changes }) as Scoped<T, R>;
+  }
+
+  /** `filter` as the next filter of the chain, or within the last one when that is sticky. */
+  private chained(filter: FilterInput): Scoped<T, Row> {
+    const { filters, sticky } = this.state;
+    if (!sticky || filters.length === 0) return this.copy({ filters: [...filters, filter] });
+    return this.copy({ filters: [...filters.slice(0, -1), { AND: [filters.at(-1)!, filter] }] });
   }
 
   /** The model's metadata (Django's `qs.model`). */
@@ -239,13 +252,13 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
    */
   filter(...conditions: Condition<T>[]): Scoped<T, Row> {
     if (conditions.length === 0) return this as Scoped<T, Row>;
-    return this.copy({ filters: [...this.state.filters, this.conditions(conditions)] });
+    return this.chained(this.conditions(conditions));
   }
 
   /** Rows NOT matching all of the conditions together. */
   exclude(...conditions: Condition<T>[]): Scoped<T, Row> {
     if (conditions.length === 0) return this as Scoped<T, Row>;
-    return this.copy({ filters: [...this.state.filters, { NOT: this.conditions(conditions) }] });
+    return this.chained({ NOT: this.conditions(conditions) });
   }
 
   /** A raw GraphQL filter input: `where({OR: [{...}, {...}]})`. */
@@ -324,10 +337,15 @@ export class QuerySet<T extends ModelTypes, Row = Instance<T>> implements Promis
   }
 
   /** The combined filter input (undefined when unfiltered). */
+  /**
+   * One filter per filter()/exclude() call, chained as Django chains them: each call
+   * may match another row of a to-many relation (CHAIN), where the conditions of one
+   * call are about the same row (AND).
+   */
   protected filterInput(): FilterInput | undefined {
     const { filters } = this.state;
     if (filters.length === 0) return undefined;
-    return filters.length === 1 ? filters[0] : { AND: filters };
+    return filters.length === 1 ? filters[0] : { CHAIN: filters };
   }
 
   /** The selection of one row, with `nested` rows per to-many relation. */
@@ -901,7 +919,7 @@ export class RelatedManager<T extends ModelTypes> extends Manager<T> {
   protected override base(): Scoped<T> {
     const relation = this.owner.model.relations[this.accessor]!;
     const back = { [relation.reverse!]: { [this.owner.model.pk]: { exact: this.ownerPk } } };
-    return new QuerySet<T>(this.binding).where(back as T['where']);
+    return new QuerySet<T>(this.binding, { ...EMPTY, filters: [back], sticky: true }) as Scoped<T>;
   }
 
   /** Reverse foreign key: create a row pointing at the owner (`user.article_set.create({...})`). */

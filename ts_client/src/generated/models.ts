@@ -26,6 +26,7 @@ export interface ArticleFilter {
   author?: UserFilter | null;
   title_length?: IntFilter | null;
   AND?: Array<ArticleFilter> | null;
+  CHAIN?: Array<ArticleFilter> | null;
   OR?: Array<ArticleFilter> | null;
   NOT?: ArticleFilter | null;
 }
@@ -87,6 +88,7 @@ export interface CommentFilter {
   article?: ArticleFilter | null;
   author?: UserFilter | null;
   AND?: Array<CommentFilter> | null;
+  CHAIN?: Array<CommentFilter> | null;
   OR?: Array<CommentFilter> | null;
   NOT?: CommentFilter | null;
 }
@@ -194,6 +196,7 @@ export interface ProfileFilter {
   role?: ProfileRoleFilter | null;
   user?: UserFilter | null;
   AND?: Array<ProfileFilter> | null;
+  CHAIN?: Array<ProfileFilter> | null;
   OR?: Array<ProfileFilter> | null;
   NOT?: ProfileFilter | null;
 }
@@ -252,6 +255,7 @@ export interface TagFilter {
   name?: StringFilter | null;
   articles?: ArticleFilter | null;
   AND?: Array<TagFilter> | null;
+  CHAIN?: Array<TagFilter> | null;
   OR?: Array<TagFilter> | null;
   NOT?: TagFilter | null;
 }
@@ -286,6 +290,7 @@ export interface TaskRunFilter {
   finished_at?: DateTimeFilter | null;
   updated_at?: DateTimeFilter | null;
   AND?: Array<TaskRunFilter> | null;
+  CHAIN?: Array<TaskRunFilter> | null;
   OR?: Array<TaskRunFilter> | null;
   NOT?: TaskRunFilter | null;
 }
@@ -328,6 +333,7 @@ export interface UserFilter {
   comment_set?: CommentFilter | null;
   profile?: ProfileFilter | null;
   AND?: Array<UserFilter> | null;
+  CHAIN?: Array<UserFilter> | null;
   OR?: Array<UserFilter> | null;
   NOT?: UserFilter | null;
 }

@@ -61,6 +61,12 @@ const QUESTIONS = (): Record<string, string> => ({
   bulkTags: 'sorted(Tag.objects.filter(name__in=["django", "python"]).values_list("name", flat=True))',
   latest: `Article.objects.filter(${'id__lte=' + last}).latest("created_at", "id").id`,
   earliest: `Article.objects.filter(${'id__lte=' + last}).earliest("created_at", "id").id`,
+  // Two filter() calls: each may match another tag (or comment); one call: the same one.
+  // The API never repeats a row (Django would, once per pair of comments): distinct().
+  chainedTags: `list(Article.objects.filter(${seeded}, tags__name="django").filter(tags__name="graphql").order_by("id").values_list("id", flat=True))`,
+  oneCallTags: `list(Article.objects.filter(Q(tags__name="django") & Q(tags__name="graphql"), ${seeded}).values_list("id", flat=True))`,
+  chainedComments: `list(Article.objects.filter(${seeded}, comment__status="hidden").filter(comment__status="visible").distinct().order_by("id").values_list("id", flat=True))`,
+  tagManager: `list(Tag.objects.get(name="django").articles.filter(${seeded}, tags__name="graphql").order_by("id").values_list("id", flat=True))`,
   // Meta.ordering is -created_at: first() is the newest, last() the oldest.
   firstUnordered: `Article.objects.filter(${'id__lte=' + last}).first().id`,
   lastUnordered: `Article.objects.filter(${'id__lte=' + last}).last().id`,
@@ -87,6 +93,23 @@ describe('lookups spelled as Django spells them', () => {
     expect(ids(mine)).toEqual(answer('hiddenCommented'));
     const authors = await User.objects.using(users.viewer).filter({ id__gt: 20, article__title__icontains: 'django' }).order_by('id');
     expect(ids(authors)).toEqual(answer('djangoAuthors'));
+  });
+
+  it('chained filter() calls each may match another related row; one call, the same row', async () => {
+    const articles = Article.objects.using(users.viewer);
+    const chained = await articles.filter({ id__lte: last, tags__name: 'django' }).filter({ tags__name: 'graphql' }).order_by('id');
+    expect(chained.length).toBeGreaterThan(0);
+    expect(ids(chained)).toEqual(answer('chainedTags'));
+    const oneCall = await articles.filter(Article.Q({ tags__name: 'django' }).and({ tags__name: 'graphql' }), { id__lte: last });
+    expect(ids(oneCall)).toEqual(answer('oneCallTags'));
+    expect(answer('oneCallTags')).toEqual([]);
+    const comments = await articles.filter({ id__lte: last, comment__status: 'hidden' }).filter({ comment__status: 'visible' }).order_by('id');
+    expect(comments.length).toBeGreaterThan(0);
+    expect(ids(comments)).toEqual(answer('chainedComments'));
+    // A relation manager's own filter and the next call are one (Django's sticky filter).
+    const django = (await Tag.objects.using(users.viewer).get({ name: 'django' }));
+    const managed = await django.articles.filter({ id__lte: last, tags__name: 'graphql' }).order_by('id');
+    expect(ids(managed)).toEqual(answer('tagManager'));
   });
 
   it('the accessor name is not a lookup, at run time either', () => {

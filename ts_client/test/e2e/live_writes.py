@@ -107,11 +107,13 @@ class Run:
         self.touches += 1
         Article.objects.filter(pk=self.sentinel).update(content=f"touch {self.touches}")
 
-    def window(self, filters: dict[str, Any], excludes: dict[str, Any], ordering: list[str],
-               offset: int, limit: int | None) -> list[str]:
+    def window(self, filters: dict[str, Any], then: dict[str, Any], excludes: dict[str, Any],
+               ordering: list[str], offset: int, limit: int | None) -> list[str]:
         """The query's pks as the ORM answers it (the model's ordering when none is given)."""
         # title_length is the annotation myproject/graphql.py exposes.
         rows = Article.objects.annotate(title_length=Length("title")).filter(**filters)
+        if then:
+            rows = rows.filter(**then)
         if excludes:
             rows = rows.exclude(**excludes)
         keys = ordering or list(Article._meta.ordering)

@@ -95,7 +95,8 @@ describe('documents (snapshots)', () => {
     const narrowed = base.filter({ title__icontains: 'x' }).order_by('title').limit(1);
     expect(base.toGraphQL().variables).toEqual({ filters: { published: { exact: true } } });
     expect(narrowed.toGraphQL().variables).toEqual({
-      filters: { AND: [{ published: { exact: true } }, { title: { icontains: 'x' } }] },
+      // Two filter() calls: a chain, as Django's (each may match another related row).
+      filters: { CHAIN: [{ published: { exact: true } }, { title: { icontains: 'x' } }] },
       ordering: [{ title: 'ASC' }],
       limit: 1,
     });
@@ -104,8 +105,12 @@ describe('documents (snapshots)', () => {
   it('relation managers filter through the relation leading back', () => {
     const binding = { schema, model: meta('User'), client: null };
     const articles = new RelatedManager(binding, 'article_set', 42).filter({ published: true });
+    // The manager's own filter and the next one are one call (Django's sticky filter).
     expect(articles.toGraphQL().variables).toEqual({
       filters: { AND: [{ author: { id: { exact: 42 } } }, { published: { exact: true } }] },
+    });
+    expect(articles.filter({ title: 'x' }).toGraphQL().variables).toEqual({
+      filters: { CHAIN: [{ AND: [{ author: { id: { exact: 42 } } }, { published: { exact: true } }] }, { title: { exact: 'x' } }] },
     });
     const tags = new RelatedManager({ ...binding, model: meta('Article') }, 'tags', 7).all();
     expect(tags.toGraphQL().variables).toEqual({ filters: { articles: { id: { exact: 7 } } } });
