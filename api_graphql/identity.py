@@ -254,7 +254,9 @@ class IdentityReader:
         try:
             async with self._connection() as connection:
                 async def fetch(sql: str, params: tuple[Any, ...]) -> Rows:
-                    cursor = await connection.execute(sql, params, prepare=True)
+                    # Prepared or not as Django's connections are (OPTIONS'
+                    # prepare_threshold; off by default, for connection poolers).
+                    cursor = await connection.execute(sql, params)
                     return await cursor.fetchall()
 
                 identity = await self._resolve(credential, fetch)
