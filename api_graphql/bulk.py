@@ -405,8 +405,9 @@ def model_bulk_fields(spec: ModelSpec, graph: ModelGraph) -> list[RootField]:
                 try:
                     with transaction.atomic():
                         instance = writer.create_row(data, add_rule)
-                except IntegrityError:
-                    # Another request created it between our read and our insert, as
+                except (IntegrityError, Refused):
+                    # Another request created it between our read and our insert (the
+                    # insert fails, or full_clean's unique check sees its row first), as
                     # Django's get_or_create allows for: read it again.
                     instance = existing()
                     if instance is None:
