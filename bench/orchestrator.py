@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         if entry["status"] == "crashed":
             print(entry["traceback"], file=sys.stderr, flush=True)
         for t in entry.get("targets", []):
-            print(f"   {'MET ' if t['met'] else 'miss'} {t['target']}: "
+            verdict = {True: "MET ", False: "miss", None: "  - "}[t["met"]]
+            print(f"   {verdict} {t['target']}: "
                   f"{report.fmt(t['value'])} (goal {t['goal']})", flush=True)
     c = results["scenarios"].get("c")
     if c and c.get("status") == "ok" and report.chart(c["chart"], out_dir / "latency.png"):
